@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "cpu/x86_state.h"
 #include "system/error.h"
 
@@ -59,7 +60,5 @@ const AccelOps *accel_find(const char *name);
 void accel_print_help(FILE *out);
 
 extern const AccelOps accel_kvm_ops;
-
-#include <stdio.h>
 
 #endif

@@ -10,7 +10,9 @@ status=0
 for t in "$@"; do
     name=$(basename "$t")
     log=build/results/unit-$variant-$name.log
-    CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60} "$t" > "$log" 2>&1
+    # Leak checking is off: tests build short-lived fixtures; ASan and UBSan errors stay fatal.
+    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+        CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60} "$t" > "$log" 2>&1
     rc=$?
     line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)
     checks=$(printf '%s' "$line" | sed -n 's/.*Checks: \([0-9]*\).*/\1/p')

@@ -101,7 +101,7 @@ const Property *device_find_prop(const DeviceClass *dc, const char *name)
 
 static uint64_t prop_max(const Property *p)
 {
-    if (p->max) {
+    if (p->max && p->kind != PROP_INT) {
         return p->max;
     }
     if (p->kind == PROP_INT) {
@@ -193,7 +193,12 @@ bool device_set_prop(DeviceState *dev, const char *name, const char *value, Erro
         char *end;
         if (p->kind == PROP_INT) {
             long long v = strtoll(value, &end, 0);
-            if (errno || *end || v < (long long)p->min || (uint64_t)llabs(v) > prop_max(p)) {
+            long long lo = -(long long)prop_max(p) - 1, hi = (long long)prop_max(p);
+            if (p->min || p->max) {      /* an explicit range, as signed values */
+                lo = (long long)p->min;
+                hi = (long long)p->max;
+            }
+            if (errno || *end || v < lo || v > hi) {
                 goto bad;
             }
             prop_store_uint(field, p->size, (uint64_t)v);

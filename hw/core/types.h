@@ -14,6 +14,8 @@
     X(mc146818_register_types)   \
     X(i8042_register_types)      \
     X(serial_register_types)     \
+    X(debugcon_register_types)   \
+    X(port92_register_types)     \
     X(debugexit_register_types)  \
     X(ioport80_register_types)   \
     X(acpi_pm_register_types)    \

@@ -22,6 +22,8 @@
 #define PC_LAPIC_BASE 0xfee00000ull
 #define PC_ACPI_PM_BASE 0x600           /* PM1a event (4), control (2), timer at +8 */
 #define PC_RESET_CONTROL_PORT 0xcf9
+#define PC_ACPI_SCI_IRQ 9
+#define PC_ACPI_SLP_TYP_S5 0            /* SLP_TYP value of \\_S5 in our DSDT */
 
 typedef struct MachineConfig {
     uint64_t ram_size;           /* bytes */
@@ -70,9 +72,11 @@ struct Machine {
 #define MACHINE(o) OBJECT_CHECK(Machine, (o), TYPE_MACHINE)
 
 void machine_register_types(void);
-/* Build the machine (memory, devices, loaded images) for cfg with the given engine.
- * Returns NULL with *errp set on a user error (bad kernel, too much RAM...). */
-Machine *pc_machine_create(const MachineConfig *cfg, const AccelOps *accel, Error **errp);
+/* Build the machine (memory, devices, loaded images) for cfg. Returns NULL with *errp
+ * set on a user error (bad kernel, bad firmware...). No engine is involved yet. */
+Machine *pc_machine_create(const MachineConfig *cfg, Error **errp);
+/* Give the machine its engine: create the VM and the vCPUs. */
+bool pc_machine_attach_engine(Machine *m, const AccelOps *accel, Error **errp);
 /* Realize a user -device on the right bus. */
 bool pc_machine_add_device(Machine *m, DeviceState *dev, Error **errp);
 /* Power-on reset of devices and CPUs (also used for guest-requested resets). */
