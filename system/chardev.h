@@ -37,6 +37,21 @@ void chardev_inject_input(Chardev *chr, const uint8_t *buf, size_t len);
 Chardev *chardev_new_buffer(const char *id);
 const char *chardev_buffer_contents(Chardev *chr, size_t *len);
 void chardev_free(Chardev *chr);
+
+/* Input the frontend could not take yet waits in a buffer of this size; the back-end's
+ * fd is not polled while it is full. */
+#define CHARDEV_INPUT_BUFFER 4096
+/* The frontend calls this when it has room again (e.g. the guest read a byte), so
+ * waiting input is delivered and polling resumes. */
+void chardev_accept_input(Chardev *chr);
+/* True while a frontend has receive handlers installed (one input consumer at a time). */
+bool chardev_has_frontend(const Chardev *chr);
+/* Forget what a buffer chardev captured so far (for tests). */
+void chardev_buffer_clear(Chardev *chr);
+/* The id or label given at creation (NULL if none). */
+const char *chardev_get_id(const Chardev *chr);
+/* The slave device of a pty chardev ("/dev/pts/N"), else NULL. */
+const char *chardev_pty_path(const Chardev *chr);
 /* Restore the terminal (called at exit; safe to call more than once). */
 void chardev_restore_terminals(void);
 

@@ -91,7 +91,7 @@ static bool stdio_claimed(const CliOptions *o)
 
 int main(int argc, char **argv)
 {
-    startup_ns = clock_get_ns(CLOCK_REALTIME);
+    startup_ns = clock_get_ns(CLOCK_HOST);
     CliOptions opts;
     Error *err = NULL;
     if (!cli_parse(argc, argv, &opts, &err)) {
@@ -197,7 +197,7 @@ int main(int argc, char **argv)
     }
     if (log_enabled(LOG_STARTUP)) {
         qemu_log("startup: %.3f ms from exec to the first guest instruction\n",
-                 (double)(clock_get_ns(CLOCK_REALTIME) - startup_ns) / 1e6);
+                 (double)(clock_get_ns(CLOCK_HOST) - startup_ns) / 1e6);
     }
     engine->start(m);
     int status = mainloop_run();

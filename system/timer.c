@@ -22,7 +22,7 @@ static int64_t monotonic_ns(void)
 
 int64_t clock_get_ns(ClockType clock)
 {
-    if (clock == CLOCK_REALTIME) {
+    if (clock == CLOCK_HOST) {
         return monotonic_ns();
     }
     if (virtual_manual) {

@@ -1,6 +1,6 @@
 /*
  * Clocks and timers. CLOCK_VIRTUAL is guest time: it stops while the VM is paused.
- * CLOCK_REALTIME is host monotonic time and never stops. Timers fire in the main loop
+ * CLOCK_HOST is host monotonic time and never stops. Timers fire in the main loop
  * thread with the device lock held. All times are in nanoseconds.
  */
 #ifndef SYSTEM_TIMER_H
@@ -11,7 +11,7 @@
 
 typedef enum ClockType {
     CLOCK_VIRTUAL,
-    CLOCK_REALTIME,
+    CLOCK_HOST,
     CLOCK_COUNT,
 } ClockType;
 
