@@ -86,6 +86,7 @@ static void device_instance_finalize(Object *obj)
             *field = NULL;
         }
     }
+    bus_remove_device(dev);
     free(dev->id);
 }
 
@@ -261,6 +262,7 @@ bool device_realize(DeviceState *dev, BusState *bus, Error **errp)
         bus_add_device(bus, dev);
     }
     if (dc->realize && !dc->realize(dev, errp)) {
+        bus_remove_device(dev);
         return false;
     }
     dev->realized = true;
@@ -408,4 +410,28 @@ void bus_add_device(BusState *bus, DeviceState *dev)
         bus->first_device = dev;
     }
     bus->last_device = dev;
+}
+
+void bus_remove_device(DeviceState *dev)
+{
+    BusState *bus = dev->parent_bus;
+    if (!bus) {
+        return;
+    }
+    DeviceState *prev = NULL;
+    for (DeviceState *d = bus->first_device; d; prev = d, d = d->bus_next) {
+        if (d == dev) {
+            if (prev) {
+                prev->bus_next = d->bus_next;
+            } else {
+                bus->first_device = d->bus_next;
+            }
+            if (bus->last_device == d) {
+                bus->last_device = prev;
+            }
+            break;
+        }
+    }
+    dev->parent_bus = NULL;
+    dev->bus_next = NULL;
 }

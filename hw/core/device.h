@@ -112,5 +112,7 @@ DeviceState *device_new_from_options(const char *optarg, Error **errp);
 /* Buses. */
 BusState *bus_new(const char *type, DeviceState *parent, const char *name);
 void bus_add_device(BusState *bus, DeviceState *dev);
+/* Take a device off its bus (on failed realize and at finalize). */
+void bus_remove_device(DeviceState *dev);
 
 #endif

@@ -1,0 +1,359 @@
+#!/bin/sh
+# `make bench`: compares ember with QEMU and prints tables of medians (in ms, with the
+# [min-max] spread) and ratios, never a lone time.
+#  (a) each multiboot test program (build/roms/*.elf), process start to exit, under
+#      ember -accel kvm, qemu -accel kvm and qemu -accel tcg (QEMU boots through
+#      SeaBIOS: that start-up cost is part of what is compared);
+#  (b) boot of the guest kit to its EMBER-GUEST-READY marker, ember -accel kvm (with and
+#      without linux-unpack) vs qemu -accel kvm, only on hardware-backed KVM;
+#  (c) ember's start-up time, exec to first guest instruction (-d startup).
+# Each cell first makes one warm-up run (not counted) that must succeed. Runs are timed
+# by tests/bench/timeit.c (built here with cc; fork to reaped exit, no shell overhead),
+# else by date +%s%N around timeout(1), whose overhead is then printed.
+# Environment: BENCH_RUNS (runs per cell, at least 5), BENCH_TIMEOUT (s per program
+# run, default 60), BENCH_BOOT_TIMEOUT (s per guest boot, default 600), EMBER, QEMU,
+# EMBER_ROMS (folder of the .elf programs, default build/roms).
+set -u
+# shellcheck source-path=SCRIPTDIR source=../long/lib.sh
+. "$(dirname "$0")/../long/lib.sh"
+
+RUNS=${BENCH_RUNS:-5}
+if [ "$RUNS" -lt 5 ] 2>/dev/null; then RUNS=5; fi
+TIMEOUT=${BENCH_TIMEOUT:-60}
+BOOT_TIMEOUT=${BENCH_BOOT_TIMEOUT:-600}
+QEMU=${QEMU:-qemu-system-x86_64}
+ROMS=${EMBER_ROMS:-$LIB_REPO/build/roms}
+DEBUG_EXIT=isa-debug-exit,iobase=0xf4,iosize=0x04
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ember-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+# --- statistics --------------------------------------------------------------------
+# "median min max" (ms, one decimal) of the numbers (ms) in file $1.
+stats() {
+    sort -n "$1" | awk '
+        { v[NR] = $1 }
+        END {
+            if (NR == 0) { print "- - -"; exit }
+            m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            printf "%.1f %.1f %.1f\n", m, v[1], v[NR]
+        }'
+}
+
+# A table cell "median [min-max]" for file $1, or "n/a".
+cell() {
+    if [ -s "$1" ]; then
+        stats "$1" | awk '{ printf "%s [%s-%s]", $1, $2, $3 }'
+    else
+        printf 'n/a'
+    fi
+}
+
+median() { stats "$1" | awk '{ print $1 }'; }
+
+# Ratio of the medians of files $1 / $2 ("x.xx"), or "-".
+ratio() {
+    if [ -s "$1" ] && [ -s "$2" ]; then
+        awk -v a="$(median "$1")" -v b="$(median "$2")" \
+            'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'
+    else
+        printf -- '-'
+    fi
+}
+
+# Prints '|'-separated lines from stdin as aligned columns, indented.
+table() {
+    awk -F'|' '
+        { for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) }
+          nf[NR] = NF }
+        END { for (r = 1; r <= NR; r++) {
+                  line = " "
+                  for (i = 1; i <= nf[r]; i++) line = line sprintf(" %-" w[i] "s", cell[r, i])
+                  sub(/ +$/, "", line); print line
+              } }'
+}
+
+elapsed_ms() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.3f\n", (e - s) / 1e6 }'; }
+
+# The first error line of an emulator's stderr (file $1), skipping notes and warnings.
+first_error() {
+    grep -v -i -e 'note:' -e 'warning:' -e '^timeit: ' "$1" 2>/dev/null |
+        grep -v '^[[:space:]]*$' | head -n 1
+}
+
+# --- engines -----------------------------------------------------------------------
+kvm_detect
+engine_why() {
+    case "$1" in
+    ember-*)
+        [ -x "$EMBER" ] || { echo "no ember binary at $EMBER"; return; }
+        [ "$KVM_KIND" = missing ] && { echo "$KVM_WHY"; return; } ;;
+    qemu-kvm)
+        command -v "$QEMU" > /dev/null 2>&1 || { echo "$QEMU is not installed"; return; }
+        [ "$KVM_KIND" = missing ] && { echo "$KVM_WHY"; return; } ;;
+    qemu-tcg)
+        command -v "$QEMU" > /dev/null 2>&1 || { echo "$QEMU is not installed"; return; } ;;
+    esac
+}
+
+# timed LIMIT MARKER CMD...: one run with stdin from /dev/null, stdout discarded, stderr
+# in $work/stderr. Sets T_MS (start to exit), T_STATUS (124 on timeout) and T_MARK_MS
+# (start to MARKER on stdout, "-" when MARKER is empty or never seen).
+timed() {
+    limit=$1; marker=$2; shift 2
+    T_MARK_MS=-
+    if [ -n "$TIMEIT" ]; then
+        if [ -n "$marker" ]; then
+            "$TIMEIT" -t "$limit" -m "$marker" "$@" < /dev/null > /dev/null 2> "$work/stderr"
+        else
+            "$TIMEIT" -t "$limit" "$@" < /dev/null > /dev/null 2> "$work/stderr"
+        fi
+        # shellcheck disable=SC2046 # three numbers, split on purpose
+        set -- $(sed -n 's/^timeit: \([0-9]* [0-9]* -*[0-9]*\)$/\1/p' "$work/stderr" | tail -n 1)
+        if [ $# -ne 3 ]; then
+            T_MS=0; T_STATUS=125
+            return
+        fi
+        T_MS=$(awk -v n="$1" 'BEGIN { printf "%.3f", n / 1e6 }')
+        T_STATUS=$2
+        [ "$3" -ge 0 ] && T_MARK_MS=$(awk -v n="$3" 'BEGIN { printf "%.3f", n / 1e6 }')
+        return
+    fi
+    rm -f "$work/marked" "$work/status"
+    start=$(now_ns)
+    if [ -n "$marker" ]; then
+        { timeout -k 5 "$limit" "$@" < /dev/null 2> "$work/stderr"; echo $? > "$work/status"; } |
+            { if grep -m 1 -a -q -- "$marker"; then now_ns > "$work/marked"; fi; cat > /dev/null; }
+        T_STATUS=$(cat "$work/status")
+    else
+        timeout -k 5 "$limit" "$@" < /dev/null > /dev/null 2> "$work/stderr"
+        T_STATUS=$?
+    fi
+    end=$(now_ns)
+    T_MS=$(elapsed_ms "$start" "$end")
+    [ -s "$work/marked" ] && T_MARK_MS=$(elapsed_ms "$start" "$(cat "$work/marked")")
+    return 0
+}
+
+# run_program ENGINE ELF SMP: one timed run of a multiboot program.
+run_program() {
+    case "$1" in
+    ember-kvm) set -- "$EMBER" -accel kvm -m 128 -smp "$3" -kernel "$2" -nographic \
+                   -serial stdio -no-reboot -device "$DEBUG_EXIT" ;;
+    qemu-kvm) set -- "$QEMU" -accel kvm -m 128 -smp "$3" -kernel "$2" -display none \
+                  -serial stdio -monitor none -nic none -no-reboot -device "$DEBUG_EXIT" ;;
+    qemu-tcg) set -- "$QEMU" -accel tcg -m 128 -smp "$3" -kernel "$2" -display none \
+                  -serial stdio -monitor none -nic none -no-reboot -device "$DEBUG_EXIT" ;;
+    esac
+    timed "$TIMEOUT" "" "$@"
+}
+
+# boot_guest ENGINE: one timed boot of the guest kit with ember.cmd=true (it powers off
+# right after the marker). On success appends to $work/ENGINE.mark and .exit; else
+# returns 1 with the reason in $work/why.
+boot_guest() {
+    eng=$1
+    append="console=ttyS0 panic=-1 ember.cmd=true"
+    case "$eng" in
+    ember-kvm) set -- "$EMBER" -accel kvm -m 512 -kernel "$GUEST_KERNEL" \
+                   -initrd "$GUEST_INITRD" -append "$append" -nographic -serial stdio \
+                   -no-reboot ;;
+    ember-kvm-nounpack) set -- "$EMBER" -accel kvm -m 512 -kernel "$GUEST_KERNEL" \
+                   -initrd "$GUEST_INITRD" -append "$append" -nographic -serial stdio \
+                   -no-reboot -machine pc,linux-unpack=off ;;
+    qemu-kvm) set -- "$QEMU" -accel kvm -m 512 -kernel "$GUEST_KERNEL" \
+                  -initrd "$GUEST_INITRD" -append "$append" -display none \
+                  -serial stdio -monitor none -nic none -no-reboot ;;
+    esac
+    timed "$BOOT_TIMEOUT" "$GUEST_MARKER" "$@"
+    if [ "$T_MARK_MS" = - ]; then
+        if [ "$T_STATUS" -eq 124 ]; then
+            echo "timed out after ${BOOT_TIMEOUT}s before the marker" > "$work/why"
+        else
+            err=$(first_error "$work/stderr")
+            echo "no marker (exit status $T_STATUS)${err:+: $err}" > "$work/why"
+        fi
+        return 1
+    fi
+    echo "$T_MARK_MS" >> "$work/$eng.mark"
+    echo "$T_MS" >> "$work/$eng.exit"
+    return 0
+}
+
+# The timing helper; without a C compiler, date(1) around timeout(1) does it.
+TIMEIT=$work/timeit
+if ! ${CC:-cc} -O2 -o "$TIMEIT" "$LIB_REPO/tests/bench/timeit.c" > "$work/cc.log" 2>&1; then
+    TIMEIT=
+fi
+
+# --- header ------------------------------------------------------------------------
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)
+echo "Ember benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "host: ${cpu:-unknown CPU}, $(nproc) CPUs, Linux $(uname -r)"
+echo "host KVM: $KVM_KIND ($KVM_WHY)"
+if [ -x "$EMBER" ]; then
+    echo "ember: $EMBER ($("$EMBER" -version 2>/dev/null | head -n 1))"
+else
+    echo "ember: not built ($EMBER)"
+fi
+if command -v "$QEMU" > /dev/null 2>&1; then
+    echo "qemu: $("$QEMU" -version | head -n 1)"
+fi
+echo "each cell: median of $RUNS runs in ms [min-max], after one warm-up run;" \
+     "ratios are QEMU's median / ember's"
+i=0; : > "$work/baseline"
+while [ "$i" -lt "$RUNS" ]; do
+    timed 5 "" true; echo "$T_MS" >> "$work/baseline"; i=$((i + 1))
+done
+if [ -n "$TIMEIT" ]; then
+    echo "timing: tests/bench/timeit.c, fork to reaped exit (/bin/true: $(cell "$work/baseline") ms)"
+else
+    echo "timing: date +%s%N around timeout(1) (no C compiler: $(head -n 1 "$work/cc.log"));" \
+         "that overhead, included in every time, is $(cell "$work/baseline") ms"
+fi
+
+# --- (a) multiboot programs ----------------------------------------------------------
+echo
+echo "(a) multiboot test programs, process start to exit (-kernel PROGRAM, $DEBUG_EXIT)"
+engines="ember-kvm qemu-kvm qemu-tcg"
+for eng in $engines; do
+    why=$(engine_why "$eng")
+    [ -n "$why" ] && echo "  $eng: not available: $why"
+done
+set -- "$ROMS"/*.elf
+if [ ! -f "$1" ]; then
+    echo "  not available: no multiboot programs in $ROMS (make roms)"
+else
+    for rom in "$@"; do
+        name=$(basename "$rom" .elf)
+        smp=1
+        case "$name" in *smp*) smp=2 ;; esac
+        statuses=
+        for eng in $engines; do
+            out=$work/$eng.$name
+            : > "$out"
+            if [ -n "$(engine_why "$eng")" ]; then
+                statuses="$statuses -"
+                continue
+            fi
+            run_program "$eng" "$rom" "$smp"
+            status=$T_STATUS
+            err=$(first_error "$work/stderr")
+            if [ "$status" -eq 124 ]; then
+                echo "  $eng $name: not available: timed out after ${TIMEOUT}s"
+                statuses="$statuses timeout"
+                continue
+            fi
+            # A non-zero status may be the program's debug-exit code: only a status
+            # with an error message from the emulator means it could not run.
+            if [ "$status" -ne 0 ]; then
+                case "$err" in
+                ember:*|"$QEMU":*|qemu-system-*)
+                    echo "  $eng $name: not available: $err"
+                    statuses="$statuses err"
+                    continue ;;
+                esac
+            fi
+            statuses="$statuses $status"
+            i=0
+            while [ "$i" -lt "$RUNS" ]; do
+                run_program "$eng" "$rom" "$smp"
+                echo "$T_MS" >> "$out"
+                i=$((i + 1))
+            done
+        done
+        printf '%s\n' "$name -smp $smp|$(cell "$work/ember-kvm.$name")|$(cell "$work/qemu-kvm.$name")|$(cell "$work/qemu-tcg.$name")|$(ratio "$work/qemu-kvm.$name" "$work/ember-kvm.$name")|$(ratio "$work/qemu-tcg.$name" "$work/ember-kvm.$name")|$(echo "$statuses" | sed 's/^ //; s/ /\//g')" >> "$work/table-a"
+    done
+    {
+        echo "program|ember kvm|qemu kvm|qemu tcg|qemu-kvm/ember|qemu-tcg/ember|exit status (e/qk/qt)"
+        cat "$work/table-a"
+    } | table
+fi
+
+# --- (b) guest kit boot --------------------------------------------------------------
+echo
+echo "(b) guest kit boot to $GUEST_MARKER (and to power-off), -m 512"
+if [ "$KVM_KIND" != hardware ]; then
+    echo "  skipped: KVM is $KVM_KIND ($KVM_WHY); boot times are only compared on hardware-backed KVM"
+else
+    ok=yes
+    guest_ensure > "$work/guest.log" 2>&1 || ok=no
+    if [ "$ok" = no ] || [ ! -s "$GUEST_KERNEL" ]; then
+        echo "  not available: the guest kit could not be built: $(tail -n 1 "$work/guest.log")"
+    else
+        boot_engines="ember-kvm ember-kvm-nounpack qemu-kvm"
+        for eng in $boot_engines; do
+            : > "$work/$eng.mark"; : > "$work/$eng.exit"
+            why=$(engine_why "$eng")
+            if [ -n "$why" ]; then
+                echo "  $eng: not available: $why"
+                continue
+            fi
+            if ! boot_guest "$eng"; then
+                echo "  $eng: not available: $(cat "$work/why")"
+                continue
+            fi
+            : > "$work/$eng.mark"; : > "$work/$eng.exit"
+            i=0
+            while [ "$i" -lt "$RUNS" ]; do
+                if ! boot_guest "$eng"; then
+                    echo "  $eng: run $((i + 1)) failed: $(cat "$work/why")"
+                fi
+                i=$((i + 1))
+            done
+        done
+        {
+            echo "engine|to marker|to power-off|marker: qemu-kvm/this"
+            for eng in $boot_engines; do
+                echo "$eng|$(cell "$work/$eng.mark")|$(cell "$work/$eng.exit")|$(ratio "$work/qemu-kvm.mark" "$work/$eng.mark")"
+            done
+        } | table
+    fi
+fi
+
+# --- (c) ember start-up ----------------------------------------------------------------
+echo
+echo "(c) ember start-up, exec to first guest instruction"
+hello=$ROMS/hello.elf
+[ -f "$hello" ] || hello=$(find "$ROMS" -name '*.elf' 2>/dev/null | LC_ALL=C sort | head -n 1)
+why=$(engine_why ember-kvm)
+if [ -n "$why" ]; then
+    echo "  not available: $why"
+elif [ -z "$hello" ] || [ ! -f "$hello" ]; then
+    echo "  not available: no multiboot program in $ROMS (make roms)"
+else
+    : > "$work/startup"
+    i=0
+    while [ "$i" -le "$RUNS" ]; do
+        timeout -k 5 "$TIMEOUT" "$EMBER" -accel kvm -m 128 -kernel "$hello" -nographic \
+            -serial stdio -no-reboot -device "$DEBUG_EXIT" -d startup \
+            < /dev/null > /dev/null 2> "$work/stderr"
+        ms=$(sed -n 's/^startup: \([0-9.]*\) ms.*/\1/p' "$work/stderr" | head -n 1)
+        [ -z "$ms" ] && break
+        [ "$i" -gt 0 ] && echo "$ms" >> "$work/startup"   # run 0 is the warm-up
+        i=$((i + 1))
+    done
+    name=$(basename "$hello" .elf)
+    if [ -s "$work/startup" ]; then
+        echo "  -d startup ($name): $(cell "$work/startup") ms;" \
+             "whole run of $name: $(cell "$work/ember-kvm.$name") ms," \
+             "start-up share $(ratio "$work/startup" "$work/ember-kvm.$name")"
+    elif [ -s "$work/ember-kvm.$name" ]; then
+        err=$(first_error "$work/stderr")
+        echo "  -d startup gave no timing${err:+ ($err)};" \
+             "upper bound = whole run of $name (process start to exit): $(cell "$work/ember-kvm.$name") ms"
+    else
+        echo "  not available: -d startup gave no timing: $(first_error "$work/stderr")"
+    fi
+fi
+
+# --- Bochs -------------------------------------------------------------------------
+echo
+if command -v bochs > /dev/null 2>&1; then
+    echo "bochs: installed; it cannot load multiboot ELFs directly, so it is compared in" \
+         "the interpreter issue (no numbers here)"
+else
+    echo "bochs: not installed; it cannot load multiboot ELFs directly and is compared in" \
+         "the interpreter issue"
+fi
