@@ -60,5 +60,8 @@ const AccelOps *accel_find(const char *name);
 void accel_print_help(FILE *out);
 
 extern const AccelOps accel_kvm_ops;
+/* True when /dev/kvm is served by a software-backed KVM (kvm_pvm): guest ring-0 code
+ * is emulated slowly there, ring-3 code runs natively. */
+bool accel_kvm_software_backed(void);
 
 #endif

@@ -18,11 +18,21 @@ static const TypeInfo device_type_info = {
     .abstract = true,
 };
 
+/* A bus going away leaves its devices bus-less (they may live on elsewhere in the tree). */
+static void bus_instance_finalize(Object *obj)
+{
+    BusState *bus = (BusState *)obj;
+    while (bus->first_device) {
+        bus_remove_device(bus->first_device);
+    }
+}
+
 static const TypeInfo bus_type_info = {
     .name = TYPE_BUS,
     .parent = TYPE_OBJECT,
     .instance_size = sizeof(BusState),
     .class_size = sizeof(BusClass),
+    .instance_finalize = bus_instance_finalize,
     .abstract = true,
 };
 

@@ -18,6 +18,7 @@
 #include "hw/timer/mc146818.h"
 #include "system/chardev.h"
 #include "system/log.h"
+#include "system/mainloop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +74,15 @@ static void pc_ioapic_msi(void *opaque, uint64_t addr, uint32_t data)
     Machine *m = opaque;
     if (m->accel && m->accel->deliver_msi) {
         m->accel->deliver_msi(m, addr, data);
+    }
+}
+
+static void pc_reset_line(void *opaque, int n, int level)
+{
+    (void)opaque;
+    (void)n;
+    if (level) {
+        system_request_reset();
     }
 }
 
@@ -275,14 +285,19 @@ static bool pc_build_devices(Machine *m, Error **errp)
     object_add_child(OBJECT(m), "sysbus", OBJECT(m->sysbus));
     object_unref(OBJECT(m->sysbus));
 
-    DeviceState *piix3 = NULL;
-    m->pci_bus = pc_pci_create(m, &piix3, errp);
-    if (!m->pci_bus) {
+    PciBus *pci = i440fx_create(OBJECT(m), m->sysbus, &m->sysmem, &m->io, &m->ram,
+                                NULL, errp);
+    if (!pci) {
         return false;
     }
+    m->pci_bus = BUS(pci);
     m->gsi = irq_allocate(pc_gsi_set, m, ISA_NUM_IRQS);
+    DeviceState *piix3 = piix3_create(pci, OBJECT(m), m->gsi, errp);
+    if (!piix3) {
+        return false;
+    }
+    piix3_set_reset_irq(piix3, irq_allocate(pc_reset_line, m, 1));
     m->isa_bus = isa_bus_new(piix3, &m->io, &m->sysmem, m->gsi);
-    piix3_set_isa_irqs(piix3, m->gsi);
 
     m->pic = pc_add_isa(m, "i8259", "pic", NULL, errp);
     if (!m->pic) {
