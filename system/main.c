@@ -1,6 +1,7 @@
 /* ember: the program. Parses the command line, picks an engine, builds the pc machine
  * and runs the main loop until the guest or the user ends it. */
 #include "accel/accel.h"
+#include "hw/char/serial.h"
 #include "hw/core/device.h"
 #include "hw/i386/pc.h"
 #include "system/chardev.h"
@@ -186,7 +187,7 @@ int main(int argc, char **argv)
             error_report_err(err);
             return 1;
         }
-        debugcon_attach(dev, chr);
+        debugcon_set_chardev(dev, chr);
     }
 
     const AccelOps *engine = choose_engine(&opts);

@@ -100,8 +100,8 @@ static void pc_a20_changed(void *opaque, bool enabled)
 
 /* ---- helpers ---- */
 
-static DeviceState *pc_add_isa(Machine *m, const char *type, const char *name,
-                               const char *props, Error **errp)
+static DeviceState *pc_add_device(Machine *m, const char *type, const char *name,
+                                  const char *props, BusState *bus, Error **errp)
 {
     DeviceState *dev = device_new(type);
     if (!dev) {
@@ -123,10 +123,16 @@ static DeviceState *pc_add_isa(Machine *m, const char *type, const char *name,
         }
         free(copy);
     }
-    if (!device_realize(dev, BUS(m->isa_bus), errp)) {
+    if (!device_realize(dev, bus, errp)) {
         return NULL;
     }
     return dev;
+}
+
+static DeviceState *pc_add_isa(Machine *m, const char *type, const char *name,
+                               const char *props, Error **errp)
+{
+    return pc_add_device(m, type, name, props, BUS(m->isa_bus), errp);
 }
 
 static uint8_t *read_whole_file(const char *path, size_t max, size_t *len, Error **errp)
@@ -285,8 +291,12 @@ static bool pc_build_devices(Machine *m, Error **errp)
     object_add_child(OBJECT(m), "sysbus", OBJECT(m->sysbus));
     object_unref(OBJECT(m->sysbus));
 
+    /* PCI memory BARs live in a window below everything else, so a BAR can never
+     * shadow RAM, the firmware or the APICs */
+    memory_region_init_container(&m->pci_mem, "pci-memory", UINT64_MAX);
+    memory_region_add_subregion_overlap(&m->sysmem, 0, &m->pci_mem, -1);
     PciBus *pci = i440fx_create(OBJECT(m), m->sysbus, &m->sysmem, &m->io, &m->ram,
-                                NULL, errp);
+                                &m->pci_mem, errp);
     if (!pci) {
         return false;
     }
@@ -306,7 +316,7 @@ static bool pc_build_devices(Machine *m, Error **errp)
     IRQ *intr = irq_allocate(pc_pic_intr, m, 1);
     i8259_set_intr_output(m->pic, intr);
 
-    m->ioapic = pc_add_isa(m, "ioapic", "ioapic", NULL, errp);
+    m->ioapic = pc_add_device(m, "ioapic", "ioapic", NULL, m->sysbus, errp);
     if (!m->ioapic) {
         return false;
     }
@@ -324,8 +334,7 @@ static bool pc_build_devices(Machine *m, Error **errp)
     }
     fw_cfg_set_dma_address_space(m->fw_cfg, &m->as_mem);
     i8042_set_a20_handler(m->i8042, pc_a20_changed, m);
-    port92_set_a20_handler(object_resolve_path(OBJECT(m), "port92") ?
-                           DEVICE(object_resolve_path(OBJECT(m), "port92")) : NULL,
+    port92_set_a20_handler(DEVICE(object_resolve_path(OBJECT(m), "port92")),
                            pc_a20_changed, m);
 
     static const uint16_t com_base[PC_MAX_SERIAL] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };

@@ -54,6 +54,7 @@ struct Machine {
     MemoryRegion ram;            /* all guest RAM, one host block */
     MemoryRegion ram_below_4g, ram_above_4g;   /* aliases into `ram` */
     MemoryRegion bios_rom, bios_isa_alias;
+    MemoryRegion pci_mem;        /* window for PCI memory BARs, under everything */
     AddressSpace as_mem, as_io;
     uint64_t below_4g, above_4g; /* RAM split */
 
