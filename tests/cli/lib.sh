@@ -16,7 +16,7 @@ expect_error() {
     elif [ "$lines" -ne 1 ]; then
         echo "FAIL $name: $lines lines on stderr, expected 1: $(head -c 300 "$err")"
         fails=$((fails + 1))
-    elif ! grep -Eq "$pattern" "$err"; then
+    elif ! grep -Eq -e "$pattern" "$err"; then
         echo "FAIL $name: stderr '$(cat "$err")' does not match /$pattern/"
         fails=$((fails + 1))
     else
@@ -33,7 +33,7 @@ expect_output() {
     if [ "$rc" -ne 0 ]; then
         echo "FAIL $name: exit status $rc: $(printf '%s' "$out" | head -c 300)"
         fails=$((fails + 1))
-    elif ! printf '%s\n' "$out" | grep -Eq "$pattern"; then
+    elif ! printf '%s\n' "$out" | grep -Eq -e "$pattern"; then
         echo "FAIL $name: output does not match /$pattern/: $(printf '%s' "$out" | head -c 300)"
         fails=$((fails + 1))
     else
