@@ -229,6 +229,9 @@ static void kvm_region_del(MemoryListener *l, const FlatRange *fr)
 static void kvm_set_extint(Machine *m, int level)
 {
     KvmState *s = kvm_state(m);
+    if (!s) {
+        return;                         /* before the VM exists nothing can listen */
+    }
     atomic_store(&s->extint_level, level ? 1 : 0);
     if (level && m->nr_cpus > 0 && m->cpus[0]) {
         kvm_cpu_kick(m->cpus[0]);
@@ -306,6 +309,9 @@ void kvm_routes_reset(KvmState *s)
 static void kvm_deliver_msi(Machine *m, uint64_t addr, uint32_t data)
 {
     KvmState *s = kvm_state(m);
+    if (!s) {
+        return;
+    }
     uint32_t addr_lo = (uint32_t)addr, addr_hi = (uint32_t)(addr >> 32);
     if (data & IOAPIC_MSI_DATA_LEVEL) {
         pthread_mutex_lock(&s->route_lock);

@@ -6,6 +6,7 @@ EMBER=${EMBER:-./ember}
 ROMS=${ROMS:-build/roms}
 QEMU=${QEMU:-qemu-system-x86_64}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+# shellcheck disable=SC2034  # used by the scripts that source this file
 ROM_NAMES="hello pit_irq serial_irq smp ioapic_irq"
 fails=0
 
