@@ -1,0 +1,188 @@
+/*
+ * The interpreter's CPU: the architectural state (X86State) plus what executing it
+ * needs — lazily computed flags, the current privilege level and code mode, the
+ * software TLB, the fault unwinder and the interrupt inputs. The decoder is in
+ * decode.h, the page walk and TLB in mmu.h, segmentation, exceptions and far
+ * transfers in seg.h, instruction handlers in exec.h, the run loop in interp.h.
+ *
+ * Faults: any helper may call cpu_raise() (or cpu_raise_err()) from any depth; it
+ * longjmps back to the run loop, which restores RIP/RSP to the faulting
+ * instruction's values and delivers the exception. So handlers never check
+ * return values of memory accesses, and must write architectural state only after
+ * the last access that can fault (or accept the documented rollback: the loop
+ * restores RIP and RSP only).
+ */
+#ifndef CPU_CPU_H
+#define CPU_CPU_H
+
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/decode.h"
+#include "cpu/x86_state.h"
+#include "hw/core/memory.h"
+
+/* Exception vectors */
+enum {
+    EXCP_DE = 0, EXCP_DB = 1, EXCP_NMI = 2, EXCP_BP = 3, EXCP_OF = 4, EXCP_BR = 5,
+    EXCP_UD = 6, EXCP_NM = 7, EXCP_DF = 8, EXCP_TS = 10, EXCP_NP = 11, EXCP_SS = 12,
+    EXCP_GP = 13, EXCP_PF = 14, EXCP_MF = 16, EXCP_AC = 17, EXCP_MC = 18, EXCP_XM = 19,
+};
+
+/* Page-fault error code bits */
+#define PF_P    (1u << 0)
+#define PF_W    (1u << 1)
+#define PF_U    (1u << 2)
+#define PF_RSVD (1u << 3)
+#define PF_I    (1u << 4)
+
+/* ---- lazy flags ----
+ * Arithmetic handlers record what they computed; flags are derived when read.
+ * cc_op says how to derive each of CF PF AF ZF SF OF from cc_dst (the result),
+ * cc_src (the second operand, or the carry-in for ADC/SBB, or the count for shifts)
+ * and cc_src2 (the first operand), all truncated to the operation's size. */
+typedef enum CCOp {
+    CC_OP_EFLAGS,        /* flags are materialised in rflags (cc_* unused) */
+    CC_OP_ADD, CC_OP_ADC, CC_OP_SUB, CC_OP_SBB, CC_OP_LOGIC, CC_OP_INC, CC_OP_DEC,
+    CC_OP_SHL, CC_OP_SHR, CC_OP_SAR, CC_OP_MUL, CC_OP_IMUL,
+} CCOp;
+
+#define X86_ARITH_FLAGS (X86_FLAG_CF | X86_FLAG_PF | X86_FLAG_AF | X86_FLAG_ZF | \
+                         X86_FLAG_SF | X86_FLAG_OF)
+
+/* ---- software TLB ---- */
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+
+typedef struct TLBEntry {
+    uint64_t vpage;          /* linear page number | 1 (valid); ~0 when empty */
+    uint8_t *host;           /* host address of the page for RAM/ROM, else NULL */
+    uint64_t ppage;          /* physical page address */
+    uint32_t perm;           /* TLB_* bits */
+} TLBEntry;
+
+#define TLB_READ   (1u << 0)   /* readable at any CPL the entry was filled for */
+#define TLB_WRITE  (1u << 1)   /* writable (page writable and dirty already set) */
+#define TLB_EXEC   (1u << 2)
+#define TLB_USER   (1u << 3)   /* user-accessible page */
+#define TLB_MMIO   (1u << 4)   /* not plain RAM: go through the address space */
+#define TLB_ROM    (1u << 5)   /* writes ignored */
+
+typedef struct X86CPU X86CPU;
+
+typedef struct X86CPU {
+    X86State s;
+
+    /* lazy flags: the arithmetic flags of s.rflags are stale unless cc_op == EFLAGS */
+    uint32_t cc_op;
+    uint8_t cc_size;           /* operand size in bits of the recorded operation */
+    uint64_t cc_dst, cc_src, cc_src2;
+
+    int cpl;                   /* current privilege level (CS.DPL / SS.DPL rules) */
+    X86CpuMode code_mode;      /* from CS.D / CS.L and CR0.PE / RFLAGS.VM */
+    bool long_mode;            /* EFER.LMA */
+
+    AddressSpace *mem;         /* guest-physical memory */
+    AddressSpace *io;          /* port space */
+
+    /* the TLB: separate lookups for data (with CPL) and instruction fetch */
+    TLBEntry tlb[TLB_SIZE];
+    uint64_t a20_mask;         /* ~0, or ~(1 << 20) with the A20 gate closed */
+
+    /* fault unwinding */
+    jmp_buf fault_env;
+    uint64_t insn_rip;         /* RIP of the instruction being executed */
+    uint64_t insn_rsp;         /* RSP before it */
+    int fault_depth;           /* 0 normal, 1 delivering, 2 double fault (3: triple) */
+
+    /* interrupts */
+    atomic_int interrupt_request;   /* CPU_INTERRUPT_* bits, set from any thread */
+    bool halted;               /* HLT: waiting for an interrupt */
+    bool inhibit_irq;          /* one-instruction shadow after STI / MOV SS */
+    bool wait_for_sipi;        /* AP after INIT */
+    uint8_t sipi_vector;
+    void *apic;                /* DeviceState * of this CPU's local APIC (or NULL) */
+    uint64_t apic_base;        /* where the APIC MMIO page is mapped, for this CPU */
+
+    /* counters */
+    uint64_t icount;           /* instructions retired */
+    uint64_t tsc_offset;       /* TSC = virtual ns * tsc_khz / 1e6 + offset */
+    uint32_t tsc_khz;
+
+    /* the CPUID model */
+    const struct X86CpuModel *model;
+    int index;                 /* 0 = BSP */
+    uint32_t apic_id;
+    void *opaque;              /* the engine's per-CPU data */
+} X86CPU;
+
+#define CPU_INTERRUPT_HARD   (1 << 0)   /* maskable interrupt pending (APIC or ExtINT) */
+#define CPU_INTERRUPT_NMI    (1 << 1)
+#define CPU_INTERRUPT_INIT   (1 << 2)
+#define CPU_INTERRUPT_SIPI   (1 << 3)
+#define CPU_INTERRUPT_EXIT   (1 << 4)   /* leave the run loop (kick) */
+#define CPU_INTERRUPT_SMI    (1 << 5)
+
+/* A CPUID model: -cpu NAME selects one; `-cpu help` lists them. */
+typedef struct X86CpuModel {
+    const char *name;
+    const char *desc;
+    uint32_t family, model, stepping;
+    char vendor[13];
+    uint32_t features_edx, features_ecx;     /* leaf 1 */
+    uint32_t ext_features_edx, ext_features_ecx;  /* leaf 0x80000001 */
+    uint32_t max_leaf, max_ext_leaf;
+    const char *brand;
+} X86CpuModel;
+
+/* ---- raising faults (never return) ---- */
+_Noreturn void cpu_raise(X86CPU *cpu, int vector);
+_Noreturn void cpu_raise_err(X86CPU *cpu, int vector, uint32_t error_code);
+_Noreturn void cpu_raise_pf(X86CPU *cpu, uint64_t linear, uint32_t error_code);
+
+/* ---- flags ---- */
+uint64_t cpu_get_rflags(X86CPU *cpu);           /* materialises lazy flags */
+void cpu_set_rflags(X86CPU *cpu, uint64_t value, uint64_t writable_mask);
+bool cpu_cond(X86CPU *cpu, unsigned cc);        /* Jcc/SETcc/CMOVcc condition 0-15 */
+static inline void cpu_set_cc(X86CPU *cpu, CCOp op, unsigned size, uint64_t dst,
+                              uint64_t src, uint64_t src2)
+{
+    cpu->cc_op = op;
+    cpu->cc_size = (uint8_t)size;
+    cpu->cc_dst = dst;
+    cpu->cc_src = src;
+    cpu->cc_src2 = src2;
+}
+
+/* ---- memory (mmu.c / mem.c) ----
+ * Linear accesses go through the TLB and page walk; `user` is true for accesses that
+ * are checked as CPL 3 (set from cpu->cpl for ordinary accesses; false for implicit
+ * supervisor accesses to the GDT/IDT/TSS). All raise #PF as needed. */
+uint64_t cpu_ld_linear(X86CPU *cpu, uint64_t linear, unsigned size, bool user);
+void cpu_st_linear(X86CPU *cpu, uint64_t linear, uint64_t value, unsigned size, bool user);
+/* Segmented data accesses (limit and rights checked, #GP/#SS raised): seg is R_ES..R_GS. */
+uint64_t cpu_ld(X86CPU *cpu, int seg, uint64_t offset, unsigned size);
+void cpu_st(X86CPU *cpu, int seg, uint64_t offset, uint64_t value, unsigned size);
+/* Fetch up to `max` code bytes at CS:rip into buf; returns how many (at least 1,
+ * or raises #PF/#GP). */
+unsigned cpu_fetch_code(X86CPU *cpu, uint64_t rip, uint8_t *buf, unsigned max);
+void cpu_tlb_flush(X86CPU *cpu, bool include_global);
+void cpu_tlb_flush_page(X86CPU *cpu, uint64_t linear);
+
+/* Port I/O with the IOPL / TSS bitmap check (raises #GP) */
+uint32_t cpu_port_in(X86CPU *cpu, uint16_t port, unsigned size);
+void cpu_port_out(X86CPU *cpu, uint16_t port, uint32_t value, unsigned size);
+
+/* ---- modes ---- */
+/* Recompute cpl, code_mode and long_mode after CR0/EFER/CS/RFLAGS.VM changes. */
+void cpu_update_mode(X86CPU *cpu);
+void cpu_reset(X86CPU *cpu);               /* power-on/INIT state (x86_state_reset) */
+
+/* ---- execution (interp.c) ---- */
+/* Execute until about `budget` instructions retired, the CPU halts, or
+ * CPU_INTERRUPT_EXIT is set. Returns the number retired. */
+uint64_t cpu_exec(X86CPU *cpu, uint64_t budget);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * Instruction handlers. The run loop decodes an instruction, sets cpu->insn_rip to
+ * its address and cpu->s.rip to the NEXT instruction's address, then calls
+ * table[insn.op](cpu, &insn). Relative branches therefore add insn->rel to
+ * cpu->s.rip; CALL pushes cpu->s.rip. A handler that faults calls cpu_raise*() and
+ * never returns; the loop rolls RIP and RSP back.
+ *
+ * The table is filled at start-up by the register functions of each handler file
+ * group; entries left empty raise #UD (and log under -d unimp).
+ */
+#ifndef CPU_EXEC_H
+#define CPU_EXEC_H
+
+#include "cpu/cpu.h"
+
+typedef void (*ExecFn)(X86CPU *cpu, const X86DecodedInsn *insn);
+
+/* Handler groups (each fills the entries of the ops it implements). */
+void exec_register_integer(ExecFn *table);   /* ALU, moves, stack, branches, strings, BCD, bits */
+void exec_register_system(ExecFn *table);    /* descriptors, far transfers, interrupts, CRs,
+                                                MSRs, CPUID, I/O, HLT, flags control */
+void exec_register_fpu(ExecFn *table);       /* x87, MMX, SSE, SSE2 (later) */
+
+/* ---- operand helpers (exec_operand.c) ---- */
+/* Effective address offset of the memory operand (wrapped to the address size). */
+uint64_t exec_ea(X86CPU *cpu, const X86DecodedInsn *insn);
+/* Operand size in bits of operand n (0 = destination). */
+unsigned exec_operand_bits(const X86DecodedInsn *insn, int n);
+/* Read / write operand n (register, memory, immediate, fixed register...). Values are
+ * zero-extended to 64 bits; writes are truncated to the operand size. 32-bit register
+ * writes zero the upper half in 64-bit mode, as the architecture does. */
+uint64_t exec_read(X86CPU *cpu, const X86DecodedInsn *insn, int n);
+void exec_write(X86CPU *cpu, const X86DecodedInsn *insn, int n, uint64_t value);
+/* General registers by number and size; 8-bit numbers 4-7 mean AH..BH unless rex. */
+uint64_t reg_read(X86CPU *cpu, int reg, unsigned bits, bool rex);
+void reg_write(X86CPU *cpu, int reg, unsigned bits, uint64_t value, bool rex);
+/* Stack, with SS's address size (SS.B / 64-bit mode) and #SS checks. */
+void exec_push(X86CPU *cpu, uint64_t value, unsigned bits);
+uint64_t exec_pop(X86CPU *cpu, unsigned bits);
+/* Near jump to an offset in CS (truncated to the operand size; #GP past the limit). */
+void exec_jump_near(X86CPU *cpu, uint64_t target, unsigned opbits);
+
+/* Sign-extend the low `bits` of v. */
+static inline int64_t sext(uint64_t v, unsigned bits)
+{
+    return bits >= 64 ? (int64_t)v : (int64_t)(v << (64 - bits)) >> (64 - bits);
+}
+static inline uint64_t trunc_bits(uint64_t v, unsigned bits)
+{
+    return bits >= 64 ? v : v & ((UINT64_C(1) << bits) - 1);
+}
+
+#endif
