@@ -36,6 +36,9 @@ static int wake_pipe[2] = { -1, -1 };
 static pthread_mutex_t deferred_lock = PTHREAD_MUTEX_INITIALIZER;
 static Deferred *deferred_head, *deferred_tail;
 
+static MainloopRunner cpu_runner;
+static void *cpu_runner_opaque;
+
 static atomic_int shutdown_cause = SHUTDOWN_NONE;
 static atomic_int shutdown_status;
 static atomic_bool reset_requested;
@@ -203,10 +206,20 @@ void mainloop_wait(int64_t timeout_ns)
     }
 }
 
+void mainloop_set_runner(MainloopRunner runner, void *opaque)
+{
+    cpu_runner = runner;
+    cpu_runner_opaque = opaque;
+}
+
 int mainloop_run(void)
 {
     while (atomic_load(&shutdown_cause) == SHUTDOWN_NONE) {
-        mainloop_wait(-1);
+        bool busy = false;
+        if (cpu_runner) {
+            busy = cpu_runner(cpu_runner_opaque, timers_next_deadline_ns());
+        }
+        mainloop_wait(busy ? 0 : -1);
     }
     return atomic_load(&shutdown_status);
 }

@@ -34,6 +34,14 @@ void mainloop_wait(int64_t timeout_ns);
 /* Run until a shutdown is requested; returns the exit status. */
 int mainloop_run(void);
 
+/* An engine that executes guest code in the main-loop thread (the interpreter)
+ * installs a runner: each loop iteration calls it (device lock held) with the time
+ * until the next timer deadline (-1: none); it runs guest code for at most about
+ * that long and returns true if a vCPU is still runnable (the loop then polls
+ * without blocking), false if all are halted (the loop sleeps until an event). */
+typedef bool (*MainloopRunner)(void *opaque, int64_t budget_ns);
+void mainloop_set_runner(MainloopRunner runner, void *opaque);
+
 /* System events. The handlers are installed by the machine. */
 typedef enum ShutdownCause {
     SHUTDOWN_NONE,
