@@ -11,7 +11,7 @@ for t in "$@"; do
     name=$(basename "$t")
     log=build/results/unit-$variant-$name.log
     # Leak checking is off: tests build short-lived fixtures; ASan and UBSan errors stay fatal.
-    ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+    EMBER_CACHE=${EMBER_TEST_CACHE:-$PWD/build/test-cache} ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
         CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-60} "$t" > "$log" 2>&1
     rc=$?
     line=$(grep -E '^[0-9]+%: Checks: ' "$log" | tail -n 1)

@@ -4,6 +4,7 @@
  * steps up to a caller-given cap, so a hostile payload cannot exhaust host memory.
  */
 #include "hw/i386/bzimage_unpack.h"
+#include "hw/i386/unpack_cache.h"
 #include "config-host.h"
 
 #include <lzma.h>
@@ -238,6 +239,12 @@ uint8_t *bzimage_decompress(const uint8_t *payload, size_t len, size_t max_out,
         const uint8_t *t = payload + len - 4;
         hint = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
     }
+    size_t cached_len;
+    uint8_t *cached = unpack_cache_lookup(payload, len, max_out, &cached_len);
+    if (cached) {
+        *out_len = cached_len;
+        return cached;
+    }
     OutBuf o = { 0 };
     bool ok;
     switch (fmt) {
@@ -273,6 +280,7 @@ uint8_t *bzimage_decompress(const uint8_t *payload, size_t len, size_t max_out,
         free(o.data);
         return NULL;
     }
+    unpack_cache_store(payload, len, o.data, o.len);
     *out_len = o.len;
     return o.data;
 }
