@@ -10,6 +10,7 @@
     X(piix3_register_types)      \
     X(i8259_register_types)      \
     X(ioapic_register_types)     \
+    X(apic_register_types)       \
     X(i8254_register_types)      \
     X(mc146818_register_types)   \
     X(i8042_register_types)      \
