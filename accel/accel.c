@@ -17,7 +17,7 @@ static const AccelEntry accel_table[] = {
 #else
     { "kvm", NULL, NULL, "hardware-assisted virtualization (this build lacks linux/kvm.h)" },
 #endif
-    { "interp", "tcg", NULL, "x86 interpreter (not available yet)" },
+    { "interp", "tcg", &accel_interp_ops, "x86 interpreter (software, no host support needed)" },
 };
 
 #define NR_ACCELS (sizeof(accel_table) / sizeof(accel_table[0]))

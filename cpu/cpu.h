@@ -116,6 +116,32 @@ typedef struct X86CPU {
     int index;                 /* 0 = BSP */
     uint32_t apic_id;
     void *opaque;              /* the engine's per-CPU data */
+
+    /* ---- added by the system core (cpu.c, mmu.c, seg.c, excp.c, interp.c) ---- */
+    int excp_vector;           /* the exception cpu_raise*() is unwinding with */
+    uint32_t excp_error;
+    bool excp_has_error;
+    int excp_first;            /* vector being delivered while fault_depth > 0 */
+    bool excp_ext;             /* delivering an external event: EXT bit in error codes */
+    bool triple_fault;         /* set by cpu_exec on a triple fault (cpu_exec returns;
+                                  the engine resets the machine and clears it) */
+    bool nmi_blocked;          /* inside an NMI handler (until the next IRET) */
+    /* Engine hooks (all optional):
+     * ack_interrupt: acknowledge the pending maskable interrupt (called when
+     *   CPU_INTERRUPT_HARD is set and the CPU can take it) and return its vector, or
+     *   -1 if there is none after all. cpu_exec never clears CPU_INTERRUPT_HARD:
+     *   the engine keeps that bit equal to "an interrupt is pending".
+     * apic_mmio: the local APIC's 4 KiB MMIO region. When `apic` is non-NULL,
+     *   physical accesses to the page at `apic_base` go to it (not the address space).
+     * apic_base_changed: WRMSR IA32_APIC_BASE (s.apic_base and apic_base are
+     *   already updated when it is called).
+     * cr8_read / cr8_write: MOV CR8 (TPR); without them CR8 is stored in s.cr8. */
+    int (*ack_interrupt)(X86CPU *cpu);
+    MemoryRegion *apic_mmio;
+    void (*apic_base_changed)(X86CPU *cpu, uint64_t value);
+    uint64_t (*cr8_read)(X86CPU *cpu);
+    void (*cr8_write)(X86CPU *cpu, uint64_t value);
+    int nr_cpus;               /* engine: logical CPUs in the machine (CPUID); 0 = 1 */
 } X86CPU;
 
 #define CPU_INTERRUPT_HARD   (1 << 0)   /* maskable interrupt pending (APIC or ExtINT) */
@@ -184,5 +210,42 @@ void cpu_reset(X86CPU *cpu);               /* power-on/INIT state (x86_state_res
 /* Execute until about `budget` instructions retired, the CPU halts, or
  * CPU_INTERRUPT_EXIT is set. Returns the number retired. */
 uint64_t cpu_exec(X86CPU *cpu, uint64_t budget);
+
+/* ---- added by the system core ---- */
+
+/* More TLB permission bits (see mmu.c): TLB_WRITE is "supervisor may write", this one
+ * "user may write" (both only once the page's dirty bit is set). */
+#define TLB_USER_WRITE (1u << 6)
+
+/* Lazy-flags conventions the flag code (cpu.c) relies on, beyond the comment above:
+ *   ADD/SUB/LOGIC: dst = result, src = second operand, src2 = first operand.
+ *   ADC/SBB: as ADD/SUB with src = the second operand (NOT the carry); the carry-in is
+ *     recovered as dst - src2 - src (ADC) or src2 - src - dst (SBB).
+ *   INC/DEC: src2 = the operand before, src = CF before the instruction (0 or 1).
+ *   SHL/SHR/SAR: src = count (already masked, non-zero), src2 = the value shifted.
+ *   MUL/IMUL: dst = low half of the result, src = non-zero when CF=OF=1.
+ * Rotates and others compute flags themselves and set CC_OP_EFLAGS. */
+
+/* RFLAGS bits POPF may change at the current CPL/IOPL for the operand size (the
+ * caller uses cpu_set_rflags(cpu, value, cpu_popf_mask(cpu, bits))). Raises #GP(0)
+ * in V86 mode with IOPL < 3. IRET, INT and far transfers are the system core's. */
+uint64_t cpu_popf_mask(X86CPU *cpu, unsigned opbits);
+
+/* Flush every TLB entry, global ones included: the engine calls this from its
+ * MemoryListener commit (the memory map changed) and after A20 gate changes. */
+void cpu_tlb_flush_all_mappings(X86CPU *cpu);
+
+/* Physical access (A20 applied, APIC page routed to apic_mmio). */
+uint64_t cpu_ld_phys(X86CPU *cpu, uint64_t addr, unsigned size);
+void cpu_st_phys(X86CPU *cpu, uint64_t addr, uint64_t value, unsigned size);
+
+/* Model-specific registers (exec_system.c): returns false for an unknown MSR. */
+bool cpu_rdmsr(X86CPU *cpu, uint32_t index, uint64_t *value);
+bool cpu_wrmsr(X86CPU *cpu, uint32_t index, uint64_t value);
+/* Current time-stamp counter. */
+uint64_t cpu_get_tsc(X86CPU *cpu);
+/* Is the decoder feature available on this CPU's model? (NULL model: everything
+ * up to CX16.) */
+bool cpu_has_feature(X86CPU *cpu, unsigned feature);
 
 #endif

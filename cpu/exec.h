@@ -20,6 +20,7 @@ void exec_register_integer(ExecFn *table);   /* ALU, moves, stack, branches, str
 void exec_register_system(ExecFn *table);    /* descriptors, far transfers, interrupts, CRs,
                                                 MSRs, CPUID, I/O, HLT, flags control */
 void exec_register_fpu(ExecFn *table);       /* x87, MMX, SSE, SSE2 (later) */
+void exec_register_io(ExecFn *table);        /* IN, OUT (exec_io.c; called by the system group) */
 
 /* ---- operand helpers (exec_operand.c) ---- */
 /* Effective address offset of the memory operand (wrapped to the address size). */
@@ -49,5 +50,34 @@ static inline uint64_t trunc_bits(uint64_t v, unsigned bits)
 {
     return bits >= 64 ? v : v & ((UINT64_C(1) << bits) - 1);
 }
+
+
+/* ---- added by the integer handlers (exec_operand.c): shared helpers ----
+ * Materialise the arithmetic flags and set those in `mask` to the bits of `value`
+ * (others keep their current values); leaves cc_op = CC_OP_EFLAGS. Used by the
+ * handlers that compute flags eagerly (rotates, SHLD/SHRD, BCD, BTx, BSF/BSR,
+ * CMPXCHG8B, CLC/STC/CMC, SAHF). */
+void exec_set_flags(X86CPU *cpu, uint32_t mask, uint64_t value);
+/* X86_FLAG_PF for the low byte of v (even parity). */
+uint32_t exec_parity_flag(uint64_t v);
+/* X86_FLAG_ZF | X86_FLAG_SF | X86_FLAG_PF of a `bits`-wide result. */
+uint32_t exec_szp_flags(uint64_t result, unsigned bits);
+/* Width in bits of the stack pointer: 64 in 64-bit mode, else 32 or 16 by SS.B. */
+unsigned exec_stack_bits(X86CPU *cpu);
+/* Stack pointer adjusted by delta within the stack width (upper bits kept). */
+void exec_adjust_sp(X86CPU *cpu, int64_t delta);
+/* Address-size-wide register read/write (rSI, rDI, rCX of strings, LOOP, XLAT). */
+uint64_t exec_addr_reg(X86CPU *cpu, const X86DecodedInsn *insn, int reg);
+void exec_set_addr_reg(X86CPU *cpu, const X86DecodedInsn *insn, int reg, uint64_t v);
+/* Group registration of the integer handler files (called by exec_register_integer). */
+void exec_register_alu(ExecFn *table);
+void exec_register_shift(ExecFn *table);
+void exec_register_muldiv(ExecFn *table);
+void exec_register_move(ExecFn *table);
+void exec_register_branch(ExecFn *table);
+void exec_register_string(ExecFn *table);
+void exec_register_bcd(ExecFn *table);
+void exec_register_bit(ExecFn *table);
+/* ---- end of the integer handlers' additions ---- */
 
 #endif

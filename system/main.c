@@ -1,6 +1,7 @@
 /* ember: the program. Parses the command line, picks an engine, builds the pc machine
  * and runs the main loop until the guest or the user ends it. */
 #include "accel/accel.h"
+#include "cpu/models.h"
 #include "hw/char/serial.h"
 #include "hw/core/device.h"
 #include "hw/i386/pc.h"
@@ -38,7 +39,9 @@ static void install_signal_handlers(void)
 static void print_cpu_help(void)
 {
     printf("Available CPU models:\n");
-    printf("  host    the host CPU as KVM supports it (default under -accel kvm)\n");
+    printf("  %-10s the host CPU as KVM supports it (the only model under -accel kvm)\n",
+           "host");
+    x86_cpu_models_print(stdout);
 }
 
 static void print_machine_help(void)
@@ -49,33 +52,47 @@ static void print_machine_help(void)
            "kernel directly (default on)\n");
 }
 
-/* Decide which engine runs: the one asked for, else KVM when it works. */
+/* Decide which engine runs: the one asked for; else KVM when it is hardware-backed;
+ * else the interpreter (a software-backed KVM emulates guest ring-0 code slowly). */
 static const AccelOps *choose_engine(const CliOptions *o)
 {
     char *why = NULL;
+    const AccelOps *interp = accel_find("interp");
     if (o->accel && strcmp(o->accel, "interp") == 0) {
-        const AccelOps *ops = accel_find("interp");
-        if (!ops) {
-            fatal("-accel interp: the interpreter engine is not part of this build yet; "
-                  "use -accel kvm");
+        if (!interp) {
+            fatal("-accel interp: the interpreter engine is not part of this build");
         }
-        return ops;
+        return interp;
     }
     const AccelOps *kvm = accel_find("kvm");
-    if (!kvm) {
-        fatal("this build has no KVM support (linux/kvm.h was missing at configure time)");
-    }
-    if (!kvm->available(&why)) {
-        if (o->accel_explicit) {
-            chardev_restore_terminals();
+    bool kvm_ok = kvm && kvm->available(&why);
+    if (o->accel_explicit) {
+        if (!kvm) {
+            fatal("-accel kvm: this build has no KVM support (linux/kvm.h was missing "
+                  "at configure time)");
+        }
+        if (!kvm_ok) {
             fatal("-accel kvm: %s", why ? why : "KVM is not usable");
         }
-        fatal("no engine can run here: %s; the interpreter (-accel interp) is not part "
-              "of this build yet", why ? why : "KVM is not usable");
+        if (accel_kvm_software_backed()) {
+            fprintf(stderr, "ember: note: this host's KVM is software-backed (kvm_pvm): "
+                    "guest ring-0 code is emulated slowly, ring-3 code runs natively\n");
+        }
+        return kvm;
     }
-    if (accel_kvm_software_backed()) {
-        fprintf(stderr, "ember: note: this host's KVM is software-backed (kvm_pvm): guest "
-                "ring-0 code is emulated slowly, ring-3 code runs natively\n");
+    if (kvm_ok && !accel_kvm_software_backed()) {
+        return kvm;
+    }
+    if (interp) {
+        if (kvm_ok) {
+            fprintf(stderr, "ember: note: this host's KVM is software-backed (kvm_pvm); "
+                    "using the interpreter (-accel kvm forces KVM)\n");
+        }
+        free(why);
+        return interp;
+    }
+    if (!kvm_ok) {
+        fatal("no engine can run here: %s", why ? why : "KVM is not usable");
     }
     return kvm;
 }
@@ -137,7 +154,8 @@ int main(int argc, char **argv)
     if (printed) {
         return 0;
     }
-    if (opts.machine.cpu_model && strcmp(opts.machine.cpu_model, "host") != 0) {
+    if (opts.machine.cpu_model && strcmp(opts.machine.cpu_model, "host") != 0 &&
+        !x86_cpu_model_find(opts.machine.cpu_model)) {
         fatal("-cpu %s: unknown CPU model (try -cpu help)", opts.machine.cpu_model);
     }
     if (opts.machine.initrd && !opts.machine.kernel) {
@@ -191,6 +209,15 @@ int main(int argc, char **argv)
     }
 
     const AccelOps *engine = choose_engine(&opts);
+    const char *model = opts.machine.cpu_model;
+    if (model && strcmp(engine->name, "kvm") == 0 && strcmp(model, "host") != 0) {
+        chardev_restore_terminals();
+        fatal("-cpu %s: under -accel kvm the CPU model is 'host'", model);
+    }
+    if (model && strcmp(engine->name, "kvm") != 0 && strcmp(model, "host") == 0) {
+        chardev_restore_terminals();
+        fatal("-cpu host needs -accel kvm (try -cpu help)");
+    }
     if (!pc_machine_attach_engine(m, engine, &err)) {
         chardev_restore_terminals();
         error_report_err(err);

@@ -43,6 +43,7 @@ static atomic_int shutdown_cause = SHUTDOWN_NONE;
 static atomic_int shutdown_status;
 static atomic_bool reset_requested;
 void (*system_reset_handler)(void);
+void (*system_vcpus_stop_hook)(void);
 bool system_no_reboot;
 
 void devlock_lock(void)
@@ -230,12 +231,18 @@ void system_request_shutdown(ShutdownCause cause, int status)
     if (atomic_compare_exchange_strong(&shutdown_cause, &expected, (int)cause)) {
         atomic_store(&shutdown_status, status);
     }
+    if (system_vcpus_stop_hook) {
+        system_vcpus_stop_hook();
+    }
     mainloop_notify();
 }
 
 void system_request_reset(void)
 {
     atomic_store(&reset_requested, true);
+    if (system_vcpus_stop_hook) {
+        system_vcpus_stop_hook();
+    }
     mainloop_notify();
 }
 

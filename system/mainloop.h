@@ -59,5 +59,8 @@ ShutdownCause system_shutdown_cause(void);
 /* Installed by the machine: performs the reset (stops vCPUs, resets devices and CPUs). */
 extern void (*system_reset_handler)(void);
 extern bool system_no_reboot;
+/* Installed by the machine: make every vCPU leave guest execution now (without
+ * waiting), so no guest instruction runs after a shutdown or reset request. */
+extern void (*system_vcpus_stop_hook)(void);
 
 #endif

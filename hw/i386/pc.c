@@ -91,11 +91,27 @@ int pc_machine_pic_ack(Machine *m)
     return i8259_acknowledge(m->pic);
 }
 
-static void pc_a20_changed(void *opaque, bool enabled)
+/* A20 is open when either the i8042's output port or port 0x92 opens it. KVM cannot
+ * mask A20 (set_a20 is NULL there); the interpreter masks address bit 20. */
+static void pc_a20_update(Machine *m)
 {
-    /* KVM has no A20 mask; the interpreter will subscribe here. */
-    (void)opaque;
-    (void)enabled;
+    if (m->accel && m->accel->set_a20) {
+        m->accel->set_a20(m, m->a20_kbd || m->a20_port92);
+    }
+}
+
+static void pc_a20_from_kbd(void *opaque, bool enabled)
+{
+    Machine *m = opaque;
+    m->a20_kbd = enabled;
+    pc_a20_update(m);
+}
+
+static void pc_a20_from_port92(void *opaque, bool enabled)
+{
+    Machine *m = opaque;
+    m->a20_port92 = enabled;
+    pc_a20_update(m);
 }
 
 /* ---- helpers ---- */
@@ -333,9 +349,10 @@ static bool pc_build_devices(Machine *m, Error **errp)
         return false;
     }
     fw_cfg_set_dma_address_space(m->fw_cfg, &m->as_mem);
-    i8042_set_a20_handler(m->i8042, pc_a20_changed, m);
+    i8042_set_a20_handler(m->i8042, pc_a20_from_kbd, m);
     port92_set_a20_handler(DEVICE(object_resolve_path(OBJECT(m), "port92")),
-                           pc_a20_changed, m);
+                           pc_a20_from_port92, m);
+    m->a20_kbd = true;               /* the i8042's output port powers up with A20 on */
 
     static const uint16_t com_base[PC_MAX_SERIAL] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
     static const uint8_t com_irq[PC_MAX_SERIAL] = { 4, 3, 4, 3 };
@@ -394,6 +411,22 @@ static bool pc_create_cpus(Machine *m, Error **errp)
 
 static Machine *current_machine;
 
+/* A shutdown or reset was requested: no vCPU may run another guest instruction. The
+ * stop flag parks KVM vCPU threads; the kick makes both engines leave the guest. */
+static void pc_stop_vcpus_now(void)
+{
+    Machine *m = current_machine;
+    if (!m || !m->accel) {
+        return;
+    }
+    for (int i = 0; i < m->nr_cpus; i++) {
+        atomic_store(&m->cpus[i]->stop, true);
+        if (m->accel->kick) {
+            m->accel->kick(m->cpus[i]);
+        }
+    }
+}
+
 static void pc_reset_handler(void)
 {
     if (current_machine) {
@@ -442,6 +475,7 @@ Machine *pc_machine_create(const MachineConfig *cfg, Error **errp)
     }
     current_machine = m;
     system_reset_handler = pc_reset_handler;
+    system_vcpus_stop_hook = pc_stop_vcpus_now;
     system_no_reboot = cfg->no_reboot;
     return m;
 }
@@ -449,7 +483,11 @@ Machine *pc_machine_create(const MachineConfig *cfg, Error **errp)
 bool pc_machine_attach_engine(Machine *m, const AccelOps *accel, Error **errp)
 {
     m->accel = accel;
-    return accel->init(m, errp) && pc_create_cpus(m, errp);
+    if (!accel->init(m, errp) || !pc_create_cpus(m, errp)) {
+        return false;
+    }
+    pc_a20_update(m);
+    return true;
 }
 
 bool pc_machine_add_device(Machine *m, DeviceState *dev, Error **errp)
@@ -477,6 +515,9 @@ void pc_machine_reset(Machine *m)
 {
     m->accel->stop(m);
     device_reset_tree(OBJECT(m));
+    m->a20_kbd = true;
+    m->a20_port92 = false;
+    pc_a20_update(m);
     pc_cmos_init(m);
     if (m->cfg.kernel) {
         /* the guest may have overwritten the images: load them again */

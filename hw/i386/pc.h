@@ -68,6 +68,7 @@ struct Machine {
     CPUState *cpus[PC_MAX_CPUS];
     int nr_cpus;
     BootEntry boot;
+    bool a20_kbd, a20_port92;    /* the two sources of the A20 gate */
 };
 
 #define MACHINE(o) OBJECT_CHECK(Machine, (o), TYPE_MACHINE)
