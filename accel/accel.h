@@ -64,9 +64,6 @@ void accel_print_help(FILE *out);
 extern const AccelOps accel_kvm_ops;
 /* The software interpreter (accel/interp/interp.c): always available. */
 extern const AccelOps accel_interp_ops;
-/* The A20 gate changed (i8042 / port 0x92): the interpreter masks address bit 20 while
- * it is disabled. A no-op when the machine runs another engine. */
-void accel_interp_set_a20(Machine *m, bool enabled);
 /* True when /dev/kvm is served by a software-backed KVM (kvm_pvm): guest ring-0 code
  * is emulated slowly there, ring-3 code runs natively. */
 bool accel_kvm_software_backed(void);

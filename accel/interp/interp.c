@@ -328,10 +328,11 @@ static void interp_memory_commit(MemoryListener *l)
     }
 }
 
-void accel_interp_set_a20(Machine *m, bool enabled)
+/* The A20 gate (i8042 output port, port 0x92): address bit 20 is masked while closed. */
+static void interp_set_a20(Machine *m, bool enabled)
 {
     InterpState *s = interp_state(m);
-    if (!s || m->accel != &accel_interp_ops) {
+    if (!s) {
         return;
     }
     s->a20_enabled = enabled;
@@ -687,4 +688,5 @@ const AccelOps accel_interp_ops = {
     .deliver_msi = interp_deliver_msi,
     .reset = interp_reset,
     .destroy = interp_destroy,
+    .set_a20 = interp_set_a20,
 };

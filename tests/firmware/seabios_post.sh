@@ -61,7 +61,7 @@ run_post interp "$tmp/interp.log"
 check_post seabios-post-interp "$tmp/interp.log"
 
 # /dev/kvm must open (a device node alone is not enough: the module may not bind)
-if ( exec 3<>/dev/kvm ) 2>/dev/null; then
+if [ -c /dev/kvm ] && ( exec 3<>/dev/kvm ) 2>/dev/null; then
     run_post kvm "$tmp/kvm.log"
     if check_post seabios-post-kvm "$tmp/kvm.log"; then
         if [ "$(important "$tmp/interp.log")" = "$(important "$tmp/kvm.log")" ]; then
