@@ -7,7 +7,7 @@ ROMS=${ROMS:-build/roms}
 QEMU=${QEMU:-qemu-system-x86_64}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 # shellcheck disable=SC2034  # used by the scripts that source this file
-ROM_NAMES="hello pit_irq serial_irq smp ioapic_irq"
+ROM_NAMES="hello pit_irq serial_irq smp ioapic_irq faults"
 fails=0
 
 # rom_expectations NAME: what a good run of program NAME looks like. Sets rom_status
@@ -45,6 +45,16 @@ smp: counter 2000000 \(expected 2000000\)'
 level-triggered: pack my box with five dozen liquor jugs
 IOAPIC serial: 58 THRE interrupts for 57 characters
 level-triggered EOIs reached the IOAPIC'
+        ;;
+    faults)
+        rom_status=41               # 0x14
+        rom_patterns='GP: vector 0x0000000d error 0x00001000
+PF: vector 0x0000000e error 0x00000004 cr2 0x00300000
+PF: vector 0x0000000e error 0x00000007 cr2 0x00301000
+PF: vector 0x0000000e error 0x00000005 cr2 0x00302000
+IO: vector 0x0000000d error 0x00000000 for port 0x80 at IOPL 0
+IO: the bitmap allows COM1 at IOPL 0
+faults: done'
         ;;
     *)
         return 1
