@@ -46,11 +46,11 @@ static const X86CpuModel x86_cpu_models[] = {
     },
     {
         .name = "pentium",
-        .desc = "Pentium (P54C class): no APIC, PAE, PGE or CMOV",
+        .desc = "Pentium (P54C class, on-chip APIC): no PAE, PGE, CMOV or SYSENTER",
         .vendor = "GenuineIntel",
         .family = 5, .model = 2, .stepping = 12,
         .features_edx = CPUID_1_EDX_PSE | CPUID_1_EDX_TSC | CPUID_1_EDX_MSR |
-                        CPUID_1_EDX_CX8,
+                        CPUID_1_EDX_CX8 | CPUID_1_EDX_APIC,
         .features_ecx = 0,
         .ext_features_edx = 0,
         .ext_features_ecx = 0,

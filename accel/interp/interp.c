@@ -5,7 +5,7 @@
  * Execution: all vCPUs run in the main-loop thread, with the device lock held, from
  * a main-loop runner (mainloop_set_runner). Each call runs the runnable vCPUs
  * round-robin for a slice bounded by the time to the next timer deadline, converted
- * to instructions at a fixed nominal rate of INTERP_INSNS_PER_US (100 per µs, i.e.
+ * to instructions at a fixed nominal rate of INTERP_INSNS_PER_US (100 per microsecond, i.e.
  * 100 MIPS; the guest never sees this number, it only sizes slices) and capped at
  * INTERP_MAX_SLICE_NS (1 ms) so timers, fds and deferred work stay responsive. A
  * vCPU that is halted (HLT, no wake-up pending) or waits for a start-up IPI is
@@ -18,8 +18,11 @@
  * cpu->interrupt_request; the CPU takes an interrupt with its ack_interrupt hook
  * (apic_acknowledge; an ExtINT is acknowledged at the i8259 through
  * pc_machine_pic_ack). The i8259's INTR drives the BSP APIC's LINT0. INIT and
- * start-up IPIs are applied by the engine between slices. Level-triggered EOIs
- * go back to the IOAPIC (ioapic_eoi_broadcast).
+ * start-up IPIs are applied by the engine, never inside an instruction of their
+ * target (see interp_apic_init). Level-triggered EOIs go back to the IOAPIC
+ * (ioapic_eoi_broadcast). MOV CR8 and IA32_APIC_BASE writes reach the APIC through
+ * the CPU's cr8_* and apic_base_changed hooks; the CPU routes its APIC page to
+ * the APIC's MMIO region itself (apic_mmio).
  *
  * If the "apic" type is not registered in this build, the engine runs a
  * uniprocessor machine whose CPU takes the i8259's INTR directly.

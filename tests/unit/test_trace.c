@@ -220,11 +220,15 @@ START_TEST(test_models)
     }
     ck_assert_str_eq(brand, def->brand);
 
-    /* the P5 model has no extended leaves and no APIC */
+    /* the P5 model: family 5, no CMOV or PAE, no extended leaves */
     const X86CpuModel *p5 = x86_cpu_model_find("pentium");
     x86_cpu_model_cpuid(p5, 1, 0, 0, 1, r);
     ck_assert_uint_eq((r[0] >> 8) & 0xf, 5);
-    ck_assert_uint_eq(r[3] & CPUID_1_EDX_APIC, 0);
+    ck_assert_uint_eq(r[3] & (CPUID_1_EDX_CMOV | CPUID_1_EDX_PAE), 0);
+    uint32_t ext[4];
+    x86_cpu_model_cpuid(p5, 0x80000000u, 0, 0, 1, ext);
+    x86_cpu_model_cpuid(p5, 1, 0, 0, 1, r);
+    ck_assert_mem_eq(ext, r, sizeof(ext));      /* answered as the highest basic leaf */
 
     char *list = NULL;
     size_t len = 0;
