@@ -7,7 +7,7 @@ ROMS=${ROMS:-build/roms}
 QEMU=${QEMU:-qemu-system-x86_64}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 # shellcheck disable=SC2034  # used by the scripts that source this file
-ROM_NAMES="hello pit_irq serial_irq smp ioapic_irq faults"
+ROM_NAMES="hello pit_irq serial_irq smp ioapic_irq faults v86"
 fails=0
 
 # rom_expectations NAME: what a good run of program NAME looks like. Sets rom_status
@@ -55,6 +55,13 @@ PF: vector 0x0000000e error 0x00000005 cr2 0x00302000
 IO: vector 0x0000000d error 0x00000000 for port 0x80 at IOPL 0
 IO: the bitmap allows COM1 at IOPL 0
 faults: done'
+        ;;
+    v86)
+        rom_status=43               # 0x15
+        rom_patterns=' vm 0x00020000 cs 0x00000700 ds 0x00002000 es 0x00002034
+V86: byte 0x000000a5 0x00020345
+GP from V86: error 0x00000000 vm 0x00020000 ip 0x0000102e
+v86: done'
         ;;
     *)
         return 1
