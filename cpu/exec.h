@@ -80,4 +80,8 @@ void exec_register_bcd(ExecFn *table);
 void exec_register_bit(ExecFn *table);
 /* ---- end of the integer handlers' additions ---- */
 
+/* MMX, SSE and SSE2 (exec_mmx.c, exec_sse_int.c, exec_sse_fp.c, exec_sse_move.c;
+ * shared declarations in exec_simd.h). */
+void exec_register_simd(ExecFn *table);
+
 #endif
