@@ -142,7 +142,17 @@ typedef struct X86CPU {
     uint64_t (*cr8_read)(X86CPU *cpu);
     void (*cr8_write)(X86CPU *cpu, uint64_t value);
     int nr_cpus;               /* engine: logical CPUs in the machine (CPUID); 0 = 1 */
+    /* ---- added by the decoded-instruction cache (tcache.h) ----
+     * The cache this CPU runs from (tcache_attach; cpu_exec makes a private one
+     * when NULL). Not touched by cpu_reset. */
+    struct TCache *tcache;
 } X86CPU;
+
+/* For the decoded-instruction cache (mmu.c): translate CS:rip for execution with
+ * the checks of cpu_fetch_code; sets the physical address and the bytes left in the
+ * page and the segment; returns the host pointer, or NULL for non-RAM code. */
+const uint8_t *cpu_code_translate(X86CPU *cpu, uint64_t rip, uint64_t *phys,
+                                  unsigned *room);
 
 #define CPU_INTERRUPT_HARD   (1 << 0)   /* maskable interrupt pending (APIC or ExtINT) */
 #define CPU_INTERRUPT_NMI    (1 << 1)

@@ -105,7 +105,12 @@ static void exec_cmpxchg(X86CPU *cpu, const X86DecodedInsn *insn)
     if (acc == d) {
         exec_write(cpu, insn, 0, s);
     } else {
-        exec_write(cpu, insn, 0, d);     /* the destination is always written */
+        /* A memory destination is written back (the locked cycle: a read-only page
+         * faults); a register destination is left alone, so a failing CMPXCHG r32
+         * does not zero its upper half (as the hardware behaves). */
+        if (insn->mod != 3) {
+            exec_write(cpu, insn, 0, d);
+        }
         reg_write(cpu, R_EAX, bits, d, true);
     }
     cpu_set_cc(cpu, CC_OP_SUB, bits, trunc_bits(acc - d, bits), d, acc);

@@ -7,6 +7,16 @@
  * through the handler table. Faults longjmp back here: RIP and RSP are rolled back
  * to the faulting instruction and the exception is delivered (excp.c).
  *
+ * Normally instructions run from the decoded-instruction cache (tcache.h): once per
+ * block the loop looks at pending interrupts and the budget, translates RIP, finds
+ * (or builds) the block and calls the cached handlers in a row, setting insn_rip,
+ * insn_rsp and the next RIP for each. Blocks end after anything that changes the
+ * mode, the interrupt shadow (STI, MOV/POP SS), TF or IF, halts or does port I/O,
+ * so those are seen at the next block boundary as before; a REP string
+ * instruction that yields rewinds RIP and branches back to itself, which also
+ * ends the block. While -d in_asm/cpu/exec is on, or TF is set, the loop takes the
+ * old path: fetch, decode and trace each instruction.
+ *
  * INIT and start-up IPIs are applied by the engine between calls: cpu_exec returns
  * when CPU_INTERRUPT_INIT, _SIPI or _EXIT is pending, when the CPU halts, on a
  * triple fault (cpu->triple_fault), or when the budget is used up.
@@ -17,6 +27,7 @@
 
 #include "cpu/excp.h"
 #include "cpu/exec.h"
+#include "cpu/tcache.h"
 #include "cpu/trace.h"
 #include "system/log.h"
 
@@ -28,6 +39,7 @@ static void exec_table_build(void)
     exec_register_integer(exec_table);
     exec_register_system(exec_table);
     exec_register_fpu(exec_table);
+    exec_register_simd(exec_table);
 }
 
 /* Take a pending NMI or interrupt if the CPU can. Returns true if one was taken. */
@@ -113,13 +125,99 @@ static void exec_one(X86CPU *cpu)
     fn(cpu, &insn);
 }
 
+/* The mask of RIP in the current code mode. */
+static inline uint64_t rip_mask(X86CPU *cpu)
+{
+    switch (cpu->code_mode) {
+    case X86_MODE_16: return 0xffff;
+    case X86_MODE_32: return 0xffffffff;
+    default: return ~UINT64_C(0);
+    }
+}
+
+/* Run one cached block (RIP at its first instruction, interrupts already looked
+ * at). Returns how many instructions it ran; a fault unwinds from inside. */
+static unsigned run_block(X86CPU *cpu, TCache *tc, const TCacheBlock *b)
+{
+    const TCacheInsn *r = b->insns;
+    const TCacheInsn *end = r + b->count;
+    uint64_t mask = rip_mask(cpu);
+
+    tc->stop = false;
+    /* Only a block's last instruction may move RIP elsewhere (branches, a REP
+     * loop that yields; a fault leaves through longjmp), so before it the next RIP
+     * is the one computed here and need not be read back. */
+    uint64_t rip = cpu->s.rip;
+    for (; r < end; r++) {
+        uint64_t next = (rip + r->insn.len) & mask;
+        cpu->insn_rip = rip;
+        cpu->insn_rsp = cpu->s.regs[R_ESP];
+        cpu->s.rip = next;
+        r->fn(cpu, &r->insn);
+        rip = next;
+        if (__builtin_expect(tc->stop, 0)) {
+            /* this block (or all) was dropped by a write or a flush: stop here */
+            return (unsigned)(r - b->insns) + 1;
+        }
+    }
+    return b->count;
+}
+
+/* The block at CS:RIP: from the jump cache when the CPU's TLB still maps the
+ * linear page to the block's physical page for execution, else translated (which
+ * may fault) and looked up or built. NULL: run one instruction the slow way. */
+static inline TCacheBlock *find_block(X86CPU *cpu, TCache *tc)
+{
+    uint64_t rip = cpu->s.rip;
+    uint64_t linear = rip;
+    uint32_t key = tcache_mode_key(cpu);
+    bool not64 = cpu->code_mode != X86_MODE_64;
+
+    if (not64) {
+        linear = (cpu->s.seg[R_CS].base + rip) & 0xffffffff;
+    }
+    TCacheJump *j = &tc->jump[tcache_jump_index(linear)];
+    if (__builtin_expect(j->linear == linear && j->key == key && j->gen == tc->gen, 1)) {
+        TCacheBlock *b = j->block;
+        const TLBEntry *e = &cpu->tlb[(linear >> 12) & (TLB_SIZE - 1)];
+        uint32_t need = cpu->cpl == 3 ? TLB_EXEC | TLB_USER : TLB_EXEC;
+        if (e->vpage == ((linear & ~UINT64_C(0xfff)) | 1) && (e->perm & need) == need &&
+            !(e->perm & TLB_MMIO) && e->ppage == (b->phys & ~UINT64_C(0xfff)) &&
+            (!not64 || rip + b->bytes - 1 <= cpu->s.seg[R_CS].limit)) {
+            return b;
+        }
+    }
+    uint64_t phys;
+    unsigned room;
+    const uint8_t *host = cpu_code_translate(cpu, rip, &phys, &room);
+    TCacheBlock *b = tcache_lookup(tc, cpu, phys, host, room, exec_table);
+    if (b && b->bytes <= room) {
+        j->linear = linear;
+        j->key = key;
+        j->gen = tc->gen;
+        j->block = b;
+    }
+    return b && b->bytes <= room ? b : NULL;
+}
+
 uint64_t cpu_exec(X86CPU *cpu, uint64_t budget)
 {
-    volatile uint64_t retired = 0;
+    /* retired = icount - start: icount lives in memory, so it is right after a
+     * fault unwinds too (a block is counted before it runs, then corrected) */
+    const uint64_t start = cpu->icount;
 
     pthread_once(&exec_table_once, exec_table_build);
     if (cpu->wait_for_sipi || cpu->triple_fault) {
         return 0;
+    }
+    if (!cpu->tcache) {
+        /* a CPU run outside an engine (unit tests): its owner may rewrite guest
+         * memory from the host between calls, so this cache starts empty each time */
+        tcache_attach(tcache_new(), cpu);
+        cpu->tcache->flush_on_entry = true;
+    }
+    if (cpu->tcache->flush_on_entry) {
+        tcache_flush(cpu->tcache);
     }
     cpu->fault_depth = 0;
     if (setjmp(cpu->fault_env) != 0) {
@@ -127,11 +225,17 @@ uint64_t cpu_exec(X86CPU *cpu, uint64_t budget)
         cpu->s.rip = cpu->insn_rip;
         cpu->s.regs[R_ESP] = cpu->insn_rsp;
         if (!excp_handle_fault(cpu)) {
-            return retired;
+            return cpu->icount - start;
         }
     }
-    while (retired < budget) {
-        int req = atomic_load(&cpu->interrupt_request);
+    /* the block run last, where it was entered, if it ran to its end */
+    TCacheBlock *last = NULL;
+    uint64_t last_rip = 0;
+    while (cpu->icount - start < budget) {
+        int req = atomic_load_explicit(&cpu->interrupt_request, memory_order_relaxed);
+        /* in an interrupt shadow with something pending: run just the shadowed
+         * instruction, so the event is taken right after it as before */
+        bool shadowed = req && cpu->inhibit_irq;
         if (req) {
             if (req & (CPU_INTERRUPT_EXIT | CPU_INTERRUPT_INIT | CPU_INTERRUPT_SIPI)) {
                 break;
@@ -142,11 +246,39 @@ uint64_t cpu_exec(X86CPU *cpu, uint64_t budget)
             break;
         }
         cpu->inhibit_irq = false;
+        /* (a scalar load: a wide load of RIP and RFLAGS together right after the
+         * handler stored RIP defeats store forwarding) */
+        bool single_step = (*(volatile uint64_t *)&cpu->s.rflags & X86_FLAG_TF) != 0;
+        TCache *tc = cpu->tcache;
+        if (__builtin_expect(!single_step && tc && !shadowed &&
+                             !(log_mask & (LOG_IN_ASM | LOG_CPU | LOG_EXEC)), 1)) {
+            uint64_t rip = cpu->s.rip;
+            cpu->insn_rip = rip;
+            cpu->insn_rsp = cpu->s.regs[R_ESP];
+            TCacheBlock *b = last ? tcache_chain(tc, last, last_rip, rip) : NULL;
+            if (!b || (cpu->code_mode != X86_MODE_64 &&
+                       rip + b->bytes - 1 > cpu->s.seg[R_CS].limit)) {
+                b = find_block(cpu, tc);
+                if (b && last) {
+                    tcache_link(tc, last, last_rip, rip, b);
+                }
+            }
+            last = NULL;
+            if (b) {
+                cpu->icount += b->count;
+                unsigned n = run_block(cpu, tc, b);
+                cpu->icount -= b->count - n;
+                if (n == b->count && !tc->stop) {
+                    last = b;
+                    last_rip = rip;
+                }
+                continue;
+            }
+        }
+        last = NULL;
         cpu->insn_rip = cpu->s.rip;
         cpu->insn_rsp = cpu->s.regs[R_ESP];
-        bool single_step = (cpu->s.rflags & X86_FLAG_TF) != 0;
         exec_one(cpu);
-        retired = retired + 1;
         cpu->icount++;
         if (single_step) {
             /* debug trap after the instruction: #DB with DR6.BS */
@@ -157,9 +289,9 @@ uint64_t cpu_exec(X86CPU *cpu, uint64_t budget)
             cpu->excp_has_error = false;
             cpu->excp_error = 0;
             if (!excp_handle_fault(cpu)) {
-                return retired;
+                return cpu->icount - start;
             }
         }
     }
-    return retired;
+    return cpu->icount - start;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cpu/models.h"
+#include "cpu/tcache.h"
 #include "system/log.h"
 
 /* Page-table entry bits */
@@ -125,6 +126,9 @@ void cpu_st_phys(X86CPU *cpu, uint64_t addr, uint64_t value, unsigned size)
     if (is_apic_page(cpu, addr)) {
         apic_st(cpu, addr, value, size);
         return;
+    }
+    if (cpu->tcache) {
+        tcache_note_phys_write(cpu->tcache, addr, size);   /* code written: drop it */
     }
     address_space_st(cpu->mem, addr, value, size);
 }
@@ -336,6 +340,15 @@ static TLBEntry *tlb_fill(X86CPU *cpu, uint64_t linear, int acc, bool user)
             e->host = host;
             if (!address_space_map(cpu->mem, paddr, 4096, true)) {
                 perm |= TLB_ROM;
+            } else if (cpu->tcache && tcache_page_has_code(cpu->tcache, paddr)) {
+                /* Decoded code lives here (tcache.h): a write drops it first; other
+                 * accesses get an entry without write permission, so the first
+                 * write comes back here. */
+                if (acc == ACC_WRITE) {
+                    tcache_invalidate_page(cpu->tcache, paddr);
+                } else {
+                    perm &= ~(TLB_WRITE | TLB_USER_WRITE);
+                }
             }
         }
     }
@@ -488,4 +501,40 @@ unsigned cpu_fetch_code(X86CPU *cpu, uint64_t rip, uint8_t *buf, unsigned max)
         }
     }
     return n;
+}
+
+/* For the decoded-instruction cache: translate CS:rip for execution (the checks of
+ * cpu_fetch_code: canonical address or CS limit, #PF). Sets *phys and *room (bytes
+ * from rip to the end of the page and of the segment) and returns the host pointer
+ * of the code, or NULL when it is not plain RAM (MMIO, the APIC page). */
+const uint8_t *cpu_code_translate(X86CPU *cpu, uint64_t rip, uint64_t *phys, unsigned *room)
+{
+    const X86Segment *cs = &cpu->s.seg[R_CS];
+    uint64_t linear;
+    unsigned max = 4096;
+
+    if (cpu->code_mode == X86_MODE_64) {
+        if (!is_canonical(rip)) {
+            cpu_raise_err(cpu, EXCP_GP, 0);
+        }
+        linear = rip;
+    } else {
+        if (rip > cs->limit) {
+            cpu_raise_err(cpu, EXCP_GP, 0);
+        }
+        uint64_t left = (uint64_t)cs->limit - rip + 1;
+        if (left < max) {
+            max = (unsigned)left;
+        }
+        linear = (cs->base + rip) & 0xffffffff;
+    }
+    unsigned off = (unsigned)(linear & 0xfff);
+    unsigned in_page = 4096 - off;
+    TLBEntry *e = tlb_lookup(cpu, linear, ACC_EXEC, cpu->cpl == 3);
+    *phys = e->ppage + off;
+    *room = max < in_page ? max : in_page;
+    if (e->perm & TLB_MMIO) {
+        return NULL;
+    }
+    return e->host + off;
 }

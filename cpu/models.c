@@ -23,7 +23,7 @@ static const X86CpuModel x86_cpu_models[] = {
         .desc = "Ember interpreter CPU: P6 class with long mode (default)",
         .vendor = "GenuineIntel",
         .family = 6, .model = 15, .stepping = 11,
-        .features_edx = P6_BASE_EDX,
+        .features_edx = P6_BASE_EDX | CPUID_1_EDX_MMX | CPUID_1_EDX_SSE | CPUID_1_EDX_SSE2,
         .features_ecx = CPUID_1_ECX_HYPERVISOR,
         .ext_features_edx = CPUID_EXT_EDX_SYSCALL | CPUID_EXT_EDX_NX | CPUID_EXT_EDX_LM,
         .ext_features_ecx = CPUID_EXT_ECX_LAHF_LM,

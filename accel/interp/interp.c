@@ -28,15 +28,24 @@
  * uniprocessor machine whose CPU takes the i8259's INTR directly.
  *
  * Time: CLOCK_VIRTUAL is host time while running (no instruction counting yet).
+ *
+ * Decoded code: the CPUs share one decoded-instruction cache (cpu/tcache.h), flushed
+ * when the memory map changes (the listener's commit) and on reset (a directly
+ * booted kernel is reloaded through the address space, which the cache does not
+ * see). With EMBER_STATS=1 in the environment the engine prints at exit how many
+ * instructions ran in how much host time inside cpu_exec (MIPS) on stderr.
  */
 #include "accel/accel.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cpu/cpu.h"
 #include "cpu/models.h"
+#include "cpu/tcache.h"
 #include "hw/core/device.h"
 #include "hw/core/memory.h"
 #include "hw/i386/pc.h"
@@ -73,7 +82,35 @@ struct InterpState {
     bool running;                /* between start and stop */
     bool reset_pending;          /* triple fault: run nothing until the reset */
     bool a20_enabled;
+    TCache *tcache;              /* decoded code, shared by the CPUs */
 };
+
+/* EMBER_STATS=1: instructions retired and host time spent in cpu_exec, printed at
+ * exit (one machine per process, hence static). */
+static struct {
+    bool enabled;
+    bool registered;
+    uint64_t insns;
+    uint64_t ns;
+    TCacheStats tcache;
+} interp_stats;
+
+static uint64_t interp_host_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void interp_stats_print(void)
+{
+    double s = (double)interp_stats.ns / 1e9;
+    fprintf(stderr, "interp: %" PRIu64 " instructions in %.3f s = %.1f MIPS\n",
+            interp_stats.insns, s, s > 0 ? (double)interp_stats.insns / s / 1e6 : 0.0);
+    fprintf(stderr, "interp: tcache: %" PRIu64 " blocks built, %" PRIu64 " page "
+            "invalidations, %" PRIu64 " flushes\n", interp_stats.tcache.blocks_built,
+            interp_stats.tcache.page_invalidations, interp_stats.tcache.flushes);
+}
 
 static InterpState *interp_state(Machine *m)
 {
@@ -329,6 +366,9 @@ static void interp_memory_commit(MemoryListener *l)
     for (int i = 0; i < s->nr_cpus; i++) {
         cpu_tlb_flush_all_mappings(&s->cpus[i]->cpu);
     }
+    if (s->tcache) {
+        tcache_flush(s->tcache);     /* RAM/ROM may have moved under cached code */
+    }
 }
 
 /* The A20 gate (i8042 output port, port 0x92): address bit 20 is masked while closed. */
@@ -387,7 +427,15 @@ static bool interp_runner(void *opaque, int64_t budget_ns)
             ic->cs->state_in_engine = true;
         }
         s->current = ic;
+        uint64_t t0 = interp_stats.enabled ? interp_host_ns() : 0;
         uint64_t retired = cpu_exec(cpu, quantum);
+        if (interp_stats.enabled) {
+            interp_stats.ns += interp_host_ns() - t0;
+            interp_stats.insns += retired;
+            if (s->tcache) {
+                interp_stats.tcache = s->tcache->stats;
+            }
+        }
         s->current = NULL;
         interp_cancel(cpu, CPU_INTERRUPT_EXIT);
         interp_service_events(ic);
@@ -516,6 +564,18 @@ static bool interp_init(Machine *m, Error **errp)
             return false;
         }
         s->cpus[s->nr_cpus++] = ic;
+    }
+    s->tcache = tcache_new();
+    for (int i = 0; i < s->nr_cpus; i++) {
+        tcache_attach(s->tcache, &s->cpus[i]->cpu);
+    }
+    const char *stats = getenv("EMBER_STATS");
+    if (stats && *stats && strcmp(stats, "0") != 0) {
+        interp_stats.enabled = true;
+        if (!interp_stats.registered) {
+            interp_stats.registered = true;
+            atexit(interp_stats_print);
+        }
     }
     s->listener.commit = interp_memory_commit;
     address_space_add_listener(&m->as_mem, &s->listener);
@@ -655,6 +715,9 @@ static void interp_reset(Machine *m)
     }
     s->reset_pending = false;
     s->next_cpu = 0;
+    if (s->tcache) {
+        tcache_flush(s->tcache);     /* the loader rewrites memory behind its back */
+    }
     if (log_enabled(LOG_CPU_RESET)) {
         qemu_log("interp: reset of %d CPU(s)\n", s->nr_cpus);
     }
@@ -668,6 +731,7 @@ static void interp_destroy(Machine *m)
     }
     interp_stop(m);
     address_space_remove_listener(&m->as_mem, &s->listener);
+    tcache_free(s->tcache);          /* before the CPUs it points at */
     interp_free_cpus(s);
     if (s->apic_sys) {
         apic_system_free(s->apic_sys);

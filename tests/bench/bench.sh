@@ -6,7 +6,9 @@
 #      SeaBIOS: that start-up cost is part of what is compared);
 #  (b) boot of the guest kit to its EMBER-GUEST-READY marker, ember -accel kvm (with and
 #      without linux-unpack) vs qemu -accel kvm, only on hardware-backed KVM;
-#  (c) ember's start-up time, exec to first guest instruction (-d startup).
+#  (c) ember's start-up time, exec to first guest instruction (-d startup);
+#  (d) interpreter speed: MIPS of ember -accel interp and qemu -accel tcg on
+#      alu_loop.elf (BENCH_ALU_ITERATIONS, default 125000000 iterations).
 # Each cell first makes one warm-up run (not counted) that must succeed. Runs are timed
 # by tests/bench/timeit.c (built here with cc; fork to reaped exit, no shell overhead),
 # else by date +%s%N around timeout(1), whose overhead is then printed.
@@ -24,6 +26,9 @@ BOOT_TIMEOUT=${BENCH_BOOT_TIMEOUT:-600}
 QEMU=${QEMU:-qemu-system-x86_64}
 ROMS=${EMBER_ROMS:-$LIB_REPO/build/roms}
 DEBUG_EXIT=isa-debug-exit,iobase=0xf4,iosize=0x04
+ALU_BIG=${BENCH_ALU_ITERATIONS:-125000000}    # (d): 500M loop instructions
+ALU_SMALL=1000
+BOCHS_MIPS=110                                 # the issue's figure for Bochs on this loop
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ember-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -346,6 +351,82 @@ else
     else
         echo "  not available: -d startup gave no timing: $(first_error "$work/stderr")"
     fi
+fi
+
+# --- (d) interpreter speed --------------------------------------------------------------
+# alu_loop.elf runs a 4-instruction loop (add, xor, dec, jnz) N times (-append N).
+# Loop MIPS = 4 * (N_BIG - N_SMALL) / (median wall time at N_BIG - median at N_SMALL):
+# the difference cancels start-up and firmware time, so every engine is measured on
+# the same instructions. ember also reports its own count and host time inside
+# cpu_exec (EMBER_STATS=1), printed as "in-engine".
+echo
+echo "(d) interpreter speed: alu_loop.elf, 4-instruction loop, MIPS from wall-time" \
+     "medians at N=$ALU_BIG and N=$ALU_SMALL iterations"
+alu=$ROMS/alu_loop.elf
+# alu_run ENGINE N: one timed run; sets T_MS and T_STATUS, stderr in $work/stderr.
+alu_run() {
+    case "$1" in
+    ember-interp) set -- env EMBER_STATS=1 "$EMBER" -accel interp -m 64 -kernel "$alu" \
+                      -append "$2" -nographic -serial stdio -no-reboot -device "$DEBUG_EXIT" ;;
+    qemu-tcg) set -- "$QEMU" -accel tcg -m 64 -kernel "$alu" -append "$2" -display none \
+                  -serial stdio -monitor none -nic none -no-reboot -device "$DEBUG_EXIT" ;;
+    esac
+    timed "$TIMEOUT" "" "$@"
+}
+# alu_engine ENGINE: the runs of one engine, into $work/alu.ENGINE.*
+alu_engine() {
+    eng=$1
+    : > "$work/alu.$eng.big"; : > "$work/alu.$eng.small"; : > "$work/alu.$eng.engine"
+    alu_run "$eng" "$ALU_SMALL"                           # warm-up, must succeed
+    if [ "$T_STATUS" -ne 33 ]; then
+        echo "  $eng: not available: exit status $T_STATUS (expected 33)" \
+             "$(first_error "$work/stderr")"
+        return 1
+    fi
+    i=0
+    while [ "$i" -lt "$RUNS" ]; do
+        alu_run "$eng" "$ALU_SMALL"; echo "$T_MS" >> "$work/alu.$eng.small"
+        alu_run "$eng" "$ALU_BIG"; echo "$T_MS" >> "$work/alu.$eng.big"
+        sed -n 's/^interp: [0-9]* instructions in .* = \([0-9.]*\) MIPS$/\1/p' \
+            "$work/stderr" >> "$work/alu.$eng.engine"
+        i=$((i + 1))
+    done
+}
+# loop MIPS of ENGINE from the medians (or "-")
+alu_mips() {
+    if [ -s "$work/alu.$1.big" ] && [ -s "$work/alu.$1.small" ]; then
+        awk -v b="$(median "$work/alu.$1.big")" -v s="$(median "$work/alu.$1.small")" \
+            -v n=$((ALU_BIG - ALU_SMALL)) \
+            'BEGIN { if (b > s) printf "%.0f", 4 * n / ((b - s) / 1000) / 1e6; else printf "-" }'
+    else
+        printf -- '-'
+    fi
+}
+if [ ! -f "$alu" ]; then
+    echo "  not available: no $alu (make roms)"
+else
+    for eng in ember-interp qemu-tcg; do
+        case "$eng" in
+        ember-interp) [ -x "$EMBER" ] || { echo "  $eng: not available: no ember binary at $EMBER"; continue; } ;;
+        qemu-tcg) why=$(engine_why qemu-tcg)
+                  [ -n "$why" ] && { echo "  $eng: not available: $why"; continue; } ;;
+        esac
+        alu_engine "$eng"
+    done
+    e=$(alu_mips ember-interp); q=$(alu_mips qemu-tcg)
+    {
+        echo "engine|N=$ALU_SMALL ms|N=$ALU_BIG ms|loop MIPS|in-engine MIPS"
+        for eng in ember-interp qemu-tcg; do
+            inengine=-
+            [ -s "$work/alu.$eng.engine" ] && inengine=$(median "$work/alu.$eng.engine")
+            echo "$eng|$(cell "$work/alu.$eng.small")|$(cell "$work/alu.$eng.big")|$(alu_mips "$eng")|$inengine"
+        done
+        echo "bochs|not available: bochs cannot load multiboot ELFs directly|-|-|-"
+    } | table
+    awk -v e="$e" -v q="$q" -v b="$BOCHS_MIPS" 'BEGIN {
+        if (e + 0 > 0 && q + 0 > 0) printf "  qemu-tcg / ember-interp: %.2f\n", q / e
+        if (e + 0 > 0) printf "  ember-interp / Bochs (%d MIPS, the figure quoted in the issue, not measured here): %.2f\n", b, e / b
+    }'
 fi
 
 # --- Bochs -------------------------------------------------------------------------
