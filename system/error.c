@@ -64,13 +64,19 @@ void error_report_err(Error *err)
     }
 }
 
+/* One line on stderr: "ember: [prefix]MESSAGE". */
+static void report_line(const char *prefix, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "ember: %s", prefix);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void error_report(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("ember: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    report_line("", fmt, ap);
     va_end(ap);
 }
 
@@ -78,9 +84,7 @@ void warn_report(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("ember: warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    report_line("warning: ", fmt, ap);
     va_end(ap);
 }
 
@@ -88,9 +92,7 @@ void fatal(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("ember: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    report_line("", fmt, ap);
     va_end(ap);
     exit(1);
 }
