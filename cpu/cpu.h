@@ -258,4 +258,11 @@ uint64_t cpu_get_tsc(X86CPU *cpu);
  * up to CX16.) */
 bool cpu_has_feature(X86CPU *cpu, unsigned feature);
 
+/* ---- added by the x87 (fpu.c) ----
+ * Legacy x87 error reporting (CR0.NE=0): the FPU drives FERR#, which the PC board
+ * turns into IRQ 13. The hook is called with true when an unmasked exception becomes
+ * pending (FSW.ES set) while CR0.NE=0, and with false when ES is cleared (FNCLEX,
+ * FNINIT, FLDCW/FLDENV/FRSTOR masking it). NULL (the default): not wired. */
+extern void (*cpu_fpu_ferr)(X86CPU *cpu, bool asserted);
+
 #endif

@@ -12,7 +12,8 @@
 #include <string.h>
 
 /* What every P6-class model has. */
-#define P6_BASE_EDX (CPUID_1_EDX_PSE | CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | \
+#define P6_BASE_EDX (CPUID_1_EDX_FPU | CPUID_1_EDX_FXSR | \
+                     CPUID_1_EDX_PSE | CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | \
                      CPUID_1_EDX_PAE | CPUID_1_EDX_CX8 | CPUID_1_EDX_APIC | \
                      CPUID_1_EDX_SEP | CPUID_1_EDX_MTRR | CPUID_1_EDX_PGE | \
                      CPUID_1_EDX_CMOV | CPUID_1_EDX_PAT)
@@ -49,8 +50,8 @@ static const X86CpuModel x86_cpu_models[] = {
         .desc = "Pentium (P54C class, on-chip APIC): no PAE, PGE, CMOV or SYSENTER",
         .vendor = "GenuineIntel",
         .family = 5, .model = 2, .stepping = 12,
-        .features_edx = CPUID_1_EDX_PSE | CPUID_1_EDX_TSC | CPUID_1_EDX_MSR |
-                        CPUID_1_EDX_CX8 | CPUID_1_EDX_APIC,
+        .features_edx = CPUID_1_EDX_FPU | CPUID_1_EDX_PSE | CPUID_1_EDX_TSC |
+                        CPUID_1_EDX_MSR | CPUID_1_EDX_CX8 | CPUID_1_EDX_APIC,
         .features_ecx = 0,
         .ext_features_edx = 0,
         .ext_features_ecx = 0,

@@ -524,8 +524,21 @@ static void interp_free_cpus(InterpState *s)
     s->nr_cpus = 0;
 }
 
+/* The x87's FERR# output (CR0.NE=0 error reporting) is ISA IRQ 13, as on a PC. */
+static Machine *ferr_machine;
+
+static void interp_fpu_ferr(X86CPU *cpu, bool asserted)
+{
+    (void)cpu;
+    if (ferr_machine && ferr_machine->gsi) {
+        irq_set(&ferr_machine->gsi[13], asserted);
+    }
+}
+
 static bool interp_init(Machine *m, Error **errp)
 {
+    ferr_machine = m;
+    cpu_fpu_ferr = interp_fpu_ferr;
     const char *name = m->cfg.cpu_model;
     const X86CpuModel *model = name ? x86_cpu_model_find(name) : x86_cpu_model_default();
     if (!model) {
