@@ -186,7 +186,7 @@ re_escape() {
 # with ember.cmd=CMD; EXTRA-ARGS go last (e.g. -smp 2, -machine ...).
 ember_guest_run() {
     log=$1; cmd=$2; shift 2
-    guest_run "$log" "$EMBER" -accel kvm -m 512 -kernel "$GUEST_KERNEL" \
+    guest_run "$log" "$EMBER" -accel "${EMBER_LONG_ACCEL:-kvm}" -m 512 -kernel "$GUEST_KERNEL" \
         -initrd "$GUEST_INITRD" -append "$(guest_append "$cmd")" -nographic \
         -serial stdio -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04 "$@"
 }
@@ -194,6 +194,11 @@ ember_guest_run() {
 # Common start of the ember long tests: SKIP without a usable /dev/kvm, FAIL without
 # an ember binary, build the guest kit.
 long_ember_prologue() {
+    if [ "${EMBER_LONG_ACCEL:-kvm}" = interp ]; then
+        [ -x "$EMBER" ] || test_fail "no ember binary at $EMBER (run make first)"
+        guest_ensure
+        return
+    fi
     kvm_detect
     if [ "$KVM_KIND" = missing ]; then
         test_skip "needs KVM: $KVM_WHY"
