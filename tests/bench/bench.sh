@@ -91,6 +91,8 @@ first_error() {
 kvm_detect
 engine_why() {
     case "$1" in
+    ember-interp)
+        [ -x "$EMBER" ] || { echo "no ember binary at $EMBER"; return; } ;;
     ember-*)
         [ -x "$EMBER" ] || { echo "no ember binary at $EMBER"; return; }
         [ "$KVM_KIND" = missing ] && { echo "$KVM_WHY"; return; } ;;
@@ -148,6 +150,8 @@ run_program() {
                    -serial stdio -no-reboot -device "$DEBUG_EXIT" ;;
     qemu-kvm) set -- "$QEMU" -accel kvm -m 128 -smp "$3" -kernel "$2" -display none \
                   -serial stdio -monitor none -nic none -no-reboot -device "$DEBUG_EXIT" ;;
+    ember-interp) set -- "$EMBER" -accel interp -m 128 -smp "$3" -kernel "$2" -nographic \
+                  -serial stdio -no-reboot -device "$DEBUG_EXIT" ;;
     qemu-tcg) set -- "$QEMU" -accel tcg -m 128 -smp "$3" -kernel "$2" -display none \
                   -serial stdio -monitor none -nic none -no-reboot -device "$DEBUG_EXIT" ;;
     esac
@@ -221,7 +225,7 @@ fi
 # --- (a) multiboot programs ----------------------------------------------------------
 echo
 echo "(a) multiboot test programs, process start to exit (-kernel PROGRAM, $DEBUG_EXIT)"
-engines="ember-kvm qemu-kvm qemu-tcg"
+engines="ember-kvm qemu-kvm ember-interp qemu-tcg"
 for eng in $engines; do
     why=$(engine_why "$eng")
     [ -n "$why" ] && echo "  $eng: not available: $why"
@@ -268,10 +272,10 @@ else
                 i=$((i + 1))
             done
         done
-        printf '%s\n' "$name -smp $smp|$(cell "$work/ember-kvm.$name")|$(cell "$work/qemu-kvm.$name")|$(cell "$work/qemu-tcg.$name")|$(ratio "$work/qemu-kvm.$name" "$work/ember-kvm.$name")|$(ratio "$work/qemu-tcg.$name" "$work/ember-kvm.$name")|$(echo "$statuses" | sed 's/^ //; s/ /\//g')" >> "$work/table-a"
+        printf '%s\n' "$name -smp $smp|$(cell "$work/ember-kvm.$name")|$(cell "$work/qemu-kvm.$name")|$(ratio "$work/qemu-kvm.$name" "$work/ember-kvm.$name")|$(cell "$work/ember-interp.$name")|$(cell "$work/qemu-tcg.$name")|$(ratio "$work/qemu-tcg.$name" "$work/ember-interp.$name")|$(echo "$statuses" | sed 's/^ //; s/ /\//g')" >> "$work/table-a"
     done
     {
-        echo "program|ember kvm|qemu kvm|qemu tcg|qemu-kvm/ember|qemu-tcg/ember|exit status (e/qk/qt)"
+        echo "program|ember kvm|qemu kvm|qemu-kvm/ember-kvm|ember interp|qemu tcg|qemu-tcg/ember-interp|exit status (ek/qk/ei/qt)"
         cat "$work/table-a"
     } | table
 fi
