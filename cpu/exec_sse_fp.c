@@ -180,11 +180,13 @@ static uint64_t fp_arith(SimdFpEnv *env, int kind, uint64_t a, uint64_t b, bool 
             env->flags |= fp_is_snan(b, dbl) ? MXCSR_IE : 0;
             return fp_quiet(b, dbl);
         }
-        b = fp_input(env, b, dbl);
-        if (fp_sign(b, dbl) && !fp_is_zero(b, dbl)) {
+        /* a negative operand is invalid, and then no DE is reported for it */
+        bool flushed = fp_is_denormal(b, dbl) && (env->mxcsr & MXCSR_DAZ);
+        if (fp_sign(b, dbl) && !fp_is_zero(b, dbl) && !flushed) {
             env->flags |= MXCSR_IE;
             return fp_indefinite(dbl);
         }
+        b = fp_input(env, b, dbl);
         volatile double y = fp_to_host(b, dbl);
         volatile double r = sqrt(y);
         return fp_from_host(env, r, dbl);
@@ -195,8 +197,13 @@ static uint64_t fp_arith(SimdFpEnv *env, int kind, uint64_t a, uint64_t b, bool 
         }
         return fp_quiet(fp_is_nan(a, dbl) ? a : b, dbl);
     }
+    /* At most one pre-computation exception per lane: invalid, then divide by
+     * zero, then denormal. DE from this lane is held back until both are ruled out. */
+    uint32_t before = env->flags;
     a = fp_input(env, a, dbl);
     b = fp_input(env, b, dbl);
+    uint32_t lane_de = env->flags & ~before & MXCSR_DE;
+    env->flags &= ~lane_de;
     volatile double x = fp_to_host(a, dbl), y = fp_to_host(b, dbl);
     volatile double r;
     switch (kind) {
@@ -208,6 +215,9 @@ static uint64_t fp_arith(SimdFpEnv *env, int kind, uint64_t a, uint64_t b, bool 
     if (isnan(r)) {                  /* inf - inf, 0 * inf, 0 / 0, inf / inf */
         env->flags |= MXCSR_IE;
         return fp_indefinite(dbl);
+    }
+    if (kind != FA_DIV || y != 0) {
+        env->flags |= lane_de;
     }
     return fp_from_host(env, r, dbl);
 }
@@ -403,7 +413,11 @@ static uint64_t fp_to_int(SimdFpEnv *env, uint64_t x, bool dbl, unsigned bits,
         x = fp_sign(x, dbl);
     }
     volatile double v = fp_to_host(x, dbl);
+    /* the host's rounding helpers may raise inexact: PE is decided below */
+    fexcept_t host_flags;
+    fegetexceptflag(&host_flags, FE_ALL_EXCEPT);
     double r = truncate ? trunc(v) : nearbyint(v);
+    fesetexceptflag(&host_flags, FE_ALL_EXCEPT);
     bool in_range = bits == 32 ? (r >= -2147483648.0 && r <= 2147483647.0)
                                : (r >= -9223372036854775808.0 && r < 9223372036854775808.0);
     if (!in_range) {

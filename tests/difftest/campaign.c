@@ -32,6 +32,14 @@ static bool diff_page(const uint8_t *a, const uint8_t *b, uint64_t base, char *w
     return true;
 }
 
+/* An XMM register as 32 hex digits, most significant byte first */
+static void hex128(const uint8_t *v, char *out)
+{
+    for (int i = 0; i < 16; i++) {
+        snprintf(out + 2 * i, 3, "%02x", v[15 - i]);
+    }
+}
+
 bool dt_compare(const DtCase *c, const DtResult *a, const DtResult *b, char *why,
                 size_t whylen)
 {
@@ -62,6 +70,26 @@ bool dt_compare(const DtCase *c, const DtResult *a, const DtResult *b, char *why
                  (unsigned long long)(b->rflags & mask), mask);
         return false;
     }
+    if (a->mxcsr != b->mxcsr) {
+        snprintf(why, whylen, "mxcsr %#x vs %#x", a->mxcsr, b->mxcsr);
+        return false;
+    }
+    for (int r = 0; r < 16; r++) {
+        if (memcmp(a->xmm[r], b->xmm[r], 16) != 0) {
+            char ha[33], hb[33];
+            hex128(a->xmm[r], ha);
+            hex128(b->xmm[r], hb);
+            snprintf(why, whylen, "xmm%d %s vs %s", r, ha, hb);
+            return false;
+        }
+    }
+    uint32_t undef = a->vector < 0 ? c->undef_flags : dt_undef_at(c, a->rip - DT_CODE);
+    uint16_t fsw_mask = (undef & DT_X87_C1) ? (uint16_t)~DT_FSW_C1 : 0xffff;
+    if (a->fcw != b->fcw || ((a->fsw ^ b->fsw) & fsw_mask) || a->ftw != b->ftw) {
+        snprintf(why, whylen, "x87 fcw/fsw/ftw %04x/%04x/%02x vs %04x/%04x/%02x",
+                 a->fcw, a->fsw, a->ftw, b->fcw, b->fsw, b->ftw);
+        return false;
+    }
     return diff_page(a->data, b->data, DT_DATA, why, whylen) &&
            diff_page(a->stack, b->stack, DT_STACK, why, whylen);
 }
@@ -88,6 +116,18 @@ static void print_result(FILE *out, const char *name, const DtCase *c, const DtR
     }
     fprintf(out, "    rflags=%#llx (compared bits %#x)\n",
             (unsigned long long)(r->rflags & DT_FLAGS_COMPARED), compared_flags(c, r));
+    fprintf(out, "    mxcsr=%#x fcw=%#06x fsw=%#06x ftw=%#04x\n", r->mxcsr, r->fcw, r->fsw,
+            r->ftw);
+    if (c->cls == DT_CLASS_SSE2) {
+        for (int i = 0; i < 16; i++) {
+            char h[33];
+            hex128(r->xmm[i], h);
+            fprintf(out, "%sxmm%-2d=%s", i % 2 ? " " : "    ", i, h);
+            if (i % 2) {
+                fputc('\n', out);
+            }
+        }
+    }
 }
 
 void dt_print_case(FILE *out, const DtCase *c, const DtResult *a, const char *aname,
@@ -117,8 +157,18 @@ void dt_print_case(FILE *out, const DtCase *c, const DtResult *a, const char *an
         fprintf(out, "%s%4s=%016llx", i % 4 ? " " : "\n    ", reg_names[i],
                 (unsigned long long)(i == 4 ? DT_STACK_INIT : c->regs[i]));
     }
-    fprintf(out, "\n    rflags=%#llx, memory seed %#llx\n", (unsigned long long)c->rflags,
-            (unsigned long long)c->mem_seed);
+    fprintf(out, "\n    rflags=%#llx, memory seed %#llx, mxcsr %#x\n",
+            (unsigned long long)c->rflags, (unsigned long long)c->mem_seed, c->mxcsr);
+    if (c->cls == DT_CLASS_SSE2) {
+        for (int i = 0; i < 16; i++) {
+            char h[33];
+            hex128(c->xmm[i], h);
+            fprintf(out, "%sxmm%-2d=%s", i % 2 ? " " : "    ", i, h);
+            if (i % 2) {
+                fputc('\n', out);
+            }
+        }
+    }
     print_result(out, aname, c, a);
     print_result(out, bname, c, b);
 }

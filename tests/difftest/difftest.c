@@ -2,9 +2,10 @@
  * difftest: differential testing of the interpreter against the host CPU.
  *   difftest --count N --seed S [--class CLASS] [--minimize] [--reports K]
  * Runs N random snippets (all classes in turn, or one of alu shift bit muldiv string
- * move) natively and in the interpreter and compares registers, flags (undefined ones
- * masked), exceptions and memory. Exit status 0 when everything matched, 1 on
- * mismatches, 2 on a usage or runner error.
+ * move sse2 x87) natively and in the interpreter and compares registers, flags
+ * (undefined ones masked), XMM registers, MXCSR, the x87 control/status/tag words
+ * (C1 masked after FCOMI-family instructions), exceptions and memory. Exit status 0
+ * when everything matched, 1 on mismatches, 2 on a usage or runner error.
  */
 #include <stdio.h>
 #include <stdlib.h>

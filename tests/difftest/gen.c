@@ -34,6 +34,7 @@
 static const char *const class_names[DT_CLASS_COUNT] = {
     [DT_CLASS_ALU] = "alu", [DT_CLASS_SHIFT] = "shift", [DT_CLASS_BIT] = "bit",
     [DT_CLASS_MULDIV] = "muldiv", [DT_CLASS_STRING] = "string", [DT_CLASS_MOVE] = "move",
+    [DT_CLASS_SSE2] = "sse2", [DT_CLASS_X87] = "x87",
 };
 
 const char *dt_class_name(DtClass cls)
@@ -819,11 +820,266 @@ static void gen_move(Gen *g)
     }
 }
 
+/* ---------------------------------------------------------------- SSE2 */
+
+/* Mandatory prefix (0 none, else 66/F2/F3), then [REX] 0F op ModRM. */
+static void enc_sse(Gen *g, uint8_t pfx, bool w, uint8_t op, int regfield, Rm rm)
+{
+    if (pfx) {
+        emit(g, pfx);
+    }
+    enc2(g, w ? 64 : 32, false, op, regfield, rm);
+}
+
+/* An XMM register, or a 16-byte aligned operand in the data buffer */
+static Rm sse_rm(Gen *g, unsigned mem_percent)
+{
+    if (chance(g, mem_percent)) {
+        return rm_mem(g, (int32_t)(16 * rn(g, DT_PAGE / 16)));
+    }
+    return rm_reg((int)rn(g, 16));
+}
+
+typedef enum { SK_XX, SK_XXI, SK_XXC } SseKind;
+typedef struct SseOp {
+    uint8_t pfx, op, kind;
+} SseOp;
+
+static const SseOp sse_ops[] = {
+    /* packed integer */
+    { 0x66, 0xfc }, { 0x66, 0xfd }, { 0x66, 0xfe }, { 0x66, 0xd4 },
+    { 0x66, 0xf8 }, { 0x66, 0xf9 }, { 0x66, 0xfa }, { 0x66, 0xfb },
+    { 0x66, 0xec }, { 0x66, 0xed }, { 0x66, 0xdc }, { 0x66, 0xdd },
+    { 0x66, 0xe8 }, { 0x66, 0xe9 }, { 0x66, 0xd8 }, { 0x66, 0xd9 },
+    { 0x66, 0xd5 }, { 0x66, 0xe5 }, { 0x66, 0xe4 }, { 0x66, 0xf4 }, { 0x66, 0xf5 },
+    { 0x66, 0xdb }, { 0x66, 0xeb }, { 0x66, 0xef }, { 0x66, 0xdf },
+    { 0x66, 0x74 }, { 0x66, 0x75 }, { 0x66, 0x76 }, { 0x66, 0x64 }, { 0x66, 0x65 },
+    { 0x66, 0x66 },
+    { 0x66, 0xf1 }, { 0x66, 0xf2 }, { 0x66, 0xf3 }, { 0x66, 0xd1 }, { 0x66, 0xd2 },
+    { 0x66, 0xd3 }, { 0x66, 0xe1 }, { 0x66, 0xe2 },
+    { 0x66, 0x63 }, { 0x66, 0x6b }, { 0x66, 0x67 },
+    { 0x66, 0x60 }, { 0x66, 0x61 }, { 0x66, 0x62 }, { 0x66, 0x68 }, { 0x66, 0x69 },
+    { 0x66, 0x6a }, { 0x66, 0x6c }, { 0x66, 0x6d },
+    { 0x66, 0xe0 }, { 0x66, 0xe3 }, { 0x66, 0xda }, { 0x66, 0xde }, { 0x66, 0xea },
+    { 0x66, 0xee }, { 0x66, 0xf6 },
+    { 0x66, 0x70, SK_XXI }, { 0xf2, 0x70, SK_XXI }, { 0xf3, 0x70, SK_XXI },
+    /* FP arithmetic: PS, PD, SS, SD */
+    { 0, 0x58 }, { 0x66, 0x58 }, { 0xf3, 0x58 }, { 0xf2, 0x58 },
+    { 0, 0x5c }, { 0x66, 0x5c }, { 0xf3, 0x5c }, { 0xf2, 0x5c },
+    { 0, 0x59 }, { 0x66, 0x59 }, { 0xf3, 0x59 }, { 0xf2, 0x59 },
+    { 0, 0x5e }, { 0x66, 0x5e }, { 0xf3, 0x5e }, { 0xf2, 0x5e },
+    { 0, 0x5d }, { 0x66, 0x5d }, { 0xf3, 0x5d }, { 0xf2, 0x5d },
+    { 0, 0x5f }, { 0x66, 0x5f }, { 0xf3, 0x5f }, { 0xf2, 0x5f },
+    { 0, 0x51 }, { 0x66, 0x51 }, { 0xf3, 0x51 }, { 0xf2, 0x51 },
+    { 0, 0xc2, SK_XXC }, { 0x66, 0xc2, SK_XXC }, { 0xf3, 0xc2, SK_XXC },
+    { 0xf2, 0xc2, SK_XXC },
+    /* conversions */
+    { 0xf2, 0x5a }, { 0xf3, 0x5a }, { 0, 0x5a }, { 0x66, 0x5a },
+    { 0, 0x5b }, { 0xf3, 0x5b }, { 0x66, 0x5b },
+    { 0xf3, 0xe6 }, { 0x66, 0xe6 }, { 0xf2, 0xe6 },
+    /* shuffles and logic */
+    { 0, 0xc6, SK_XXI }, { 0x66, 0xc6, SK_XXI },
+    { 0, 0x14 }, { 0, 0x15 }, { 0x66, 0x14 }, { 0x66, 0x15 },
+    { 0, 0x54 }, { 0, 0x55 }, { 0, 0x56 }, { 0, 0x57 },
+    { 0x66, 0x54 }, { 0x66, 0x55 }, { 0x66, 0x56 }, { 0x66, 0x57 },
+    { 0xf3, 0x7e },
+};
+
+static void gen_sse2(Gen *g)
+{
+    unsigned pick = rn(g, 100);
+
+    if (pick < 70) {                              /* xmm, xmm/m128 [, imm8] */
+        const SseOp *o = &sse_ops[rn(g, sizeof(sse_ops) / sizeof(sse_ops[0]))];
+        enc_sse(g, o->pfx, false, o->op, (int)rn(g, 16), sse_rm(g, 25));
+        if (o->kind == SK_XXI) {
+            emit(g, (uint8_t)rnd(g));
+        } else if (o->kind == SK_XXC) {
+            emit(g, (uint8_t)rn(g, 8));
+        }
+        return;
+    }
+    if (pick < 78) {                              /* shift by immediate */
+        static const uint8_t grp[][2] = {
+            { 0x71, 2 }, { 0x71, 4 }, { 0x71, 6 }, { 0x72, 2 }, { 0x72, 4 }, { 0x72, 6 },
+            { 0x73, 2 }, { 0x73, 3 }, { 0x73, 6 }, { 0x73, 7 },
+        };
+        unsigned k = rn(g, sizeof(grp) / sizeof(grp[0]));
+        enc_sse(g, 0x66, false, grp[k][0], grp[k][1], rm_reg((int)rn(g, 16)));
+        emit(g, (uint8_t)(chance(g, 80) ? rn(g, 20) : rnd(g)));
+        return;
+    }
+    if (pick < 83) {                              /* COMISS/UCOMISS/COMISD/UCOMISD */
+        g->def = ALL_ARITH;
+        enc_sse(g, chance(g, 50) ? 0x66 : 0, false, chance(g, 50) ? 0x2e : 0x2f,
+                (int)rn(g, 16), sse_rm(g, 25));
+        return;
+    }
+    if (pick < 87) {                              /* CVTSI2SD/SS xmm, r/m32/64 */
+        bool w = chance(g, 50);
+        Rm rm = chance(g, 25) ? rm_mem(g, (int32_t)(16 * rn(g, DT_PAGE / 16)))
+                              : rm_reg(pick_gpr(g));
+        enc_sse(g, chance(g, 50) ? 0xf2 : 0xf3, w, 0x2a, (int)rn(g, 16), rm);
+        return;
+    }
+    if (pick < 91) {                              /* CVT(T)SD/SS2SI r32/64, xmm/m */
+        bool w = chance(g, 50);
+        enc_sse(g, chance(g, 50) ? 0xf2 : 0xf3, w, chance(g, 70) ? 0x2c : 0x2d,
+                pick_gpr(g), sse_rm(g, 25));
+        return;
+    }
+    if (pick < 93) {                              /* PMOVMSKB r32, xmm */
+        enc_sse(g, 0x66, false, 0xd7, pick_gpr(g), rm_reg((int)rn(g, 16)));
+        return;
+    }
+    if (pick < 96) {                              /* MOVD/MOVQ xmm, r/m */
+        Rm rm = chance(g, 25) ? rm_mem(g, (int32_t)(16 * rn(g, DT_PAGE / 16)))
+                              : rm_reg(pick_gpr(g));
+        enc_sse(g, 0x66, chance(g, 50), 0x6e, (int)rn(g, 16), rm);
+        return;
+    }
+    if (pick < 98) {                              /* MOVD/MOVQ r/m, xmm */
+        Rm rm = chance(g, 25) ? rm_mem(g, (int32_t)(16 * rn(g, DT_PAGE / 16)))
+                              : rm_reg(pick_gpr(g));
+        enc_sse(g, 0x66, chance(g, 50), 0x7e, (int)rn(g, 16), rm);
+        return;
+    }
+    /* MOVQ xmm/m64, xmm */
+    enc_sse(g, 0x66, false, 0xd6, (int)rn(g, 16), sse_rm(g, 40));
+}
+
+/* ---------------------------------------------------------------- x87 */
+
+static Rm x87_mem(Gen *g, unsigned bytes)
+{
+    return rm_mem(g, rand_disp(g, bytes));
+}
+
+static void gen_x87(Gen *g)
+{
+    static const uint8_t arith_n[6] = { 0, 1, 4, 5, 6, 7 };   /* ADD MUL SUB SUBR DIV DIVR */
+    unsigned pick = rn(g, 100);
+
+    if (pick < 94) {
+        g->def = DT_X87_C1;                       /* every one below but FCOMI sets C1 */
+    }
+
+    if (pick < 25) {                              /* loads */
+        switch (rn(g, 6)) {
+        case 0: enc1(g, 32, false, 0xd9, 0, x87_mem(g, 4)); break;   /* FLD m32 */
+        case 1: enc1(g, 32, false, 0xdd, 0, x87_mem(g, 8)); break;   /* FLD m64 */
+        case 2: enc1(g, 32, false, 0xdb, 0, x87_mem(g, 4)); break;   /* FILD m32 */
+        case 3: emit(g, 0xd9); emit(g, 0xe8); break;                 /* FLD1 */
+        case 4: emit(g, 0xd9); emit(g, 0xee); break;                 /* FLDZ */
+        default: emit(g, 0xd9); emit(g, 0xeb); break;                /* FLDPI */
+        }
+        return;
+    }
+    if (pick < 50) {                              /* arithmetic */
+        unsigned n = arith_n[rn(g, 6)];
+        switch (rn(g, 5)) {
+        case 0: enc1(g, 32, false, 0xd8, (int)n, x87_mem(g, 4)); break;
+        case 1: enc1(g, 32, false, 0xdc, (int)n, x87_mem(g, 8)); break;
+        case 2: emit(g, 0xd8); emit(g, (uint8_t)(0xc0 | n << 3 | rn(g, 8))); break;
+        case 3: emit(g, 0xdc); emit(g, (uint8_t)(0xc0 | n << 3 | rn(g, 8))); break;
+        default: emit(g, 0xde); emit(g, (uint8_t)(0xc0 | n << 3 | rn(g, 8))); break;
+        }
+        return;
+    }
+    if (pick < 62) {                              /* one-operand ops, FXCH */
+        static const uint8_t ops[5] = { 0xfa, 0xe1, 0xe0, 0xfc, 0xc8 };
+        unsigned k = rn(g, 5);
+        emit(g, 0xd9);
+        emit(g, (uint8_t)(ops[k] + (k == 4 ? rn(g, 8) : 0)));
+        return;
+    }
+    if (pick < 72) {                              /* FCOMI FUCOMI FCOMIP FUCOMIP */
+        static const uint8_t ops[4][2] = {
+            { 0xdb, 0xf0 }, { 0xdb, 0xe8 }, { 0xdf, 0xf0 }, { 0xdf, 0xe8 },
+        };
+        unsigned k = rn(g, 4);
+        g->def = ALL_ARITH;
+        g->undef = DT_X87_C1;
+        emit(g, ops[k][0]);
+        emit(g, (uint8_t)(ops[k][1] + rn(g, 8)));
+        return;
+    }
+    if (pick < 94) {                              /* stores */
+        switch (rn(g, 9)) {
+        case 0: enc1(g, 32, false, 0xdb, 2, x87_mem(g, 4)); break;   /* FIST m32 */
+        case 1: enc1(g, 32, false, 0xdb, 3, x87_mem(g, 4)); break;   /* FISTP m32 */
+        case 2: enc1(g, 32, false, 0xdf, 7, x87_mem(g, 8)); break;   /* FISTP m64 */
+        case 3: enc1(g, 32, false, 0xdf, 2, x87_mem(g, 2)); break;   /* FIST m16 */
+        case 4: enc1(g, 32, false, 0xd9, 2, x87_mem(g, 4)); break;   /* FST m32 */
+        case 5: enc1(g, 32, false, 0xd9, 3, x87_mem(g, 4)); break;   /* FSTP m32 */
+        case 6: enc1(g, 32, false, 0xdd, 2, x87_mem(g, 8)); break;   /* FST m64 */
+        case 7: enc1(g, 32, false, 0xdd, 3, x87_mem(g, 8)); break;   /* FSTP m64 */
+        default: emit(g, 0xdd); emit(g, (uint8_t)(0xd8 + rn(g, 8))); break; /* FSTP st(i) */
+        }
+        return;
+    }
+    /* FLDCW with a random rounding mode: mov word [rbx+d], cw; fldcw [rbx+d] */
+    Rm m = x87_mem(g, 2);
+    m.sib = false;
+    enc1(g, 16, false, 0xc7, 0, m);
+    emit_imm(g, DT_FCW_INIT | rn(g, 4) << 10, 2);
+    enc1(g, 32, false, 0xd9, 5, m);
+}
+
+/* Final x87 group: the whole register stack as 80-bit values (FSTP m80 eight times,
+ * empty registers giving the indefinite), so every result lands in the compared
+ * buffer; the final status word is compared from the FXSAVE image. */
+static void gen_x87_dump(Gen *g)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        emit(g, 0xdb);
+        emit(g, 0x7b);
+        emit(g, (uint8_t)(0x10 + 10 * i));
+    }
+}
+
+/* Initial XMM registers: random bits, with special values (zeros, infinities, NaNs,
+ * denormals, ones) in some lanes, from their own stream so other draws don't move. */
+static void gen_xmm_init(DtCase *c)
+{
+    static const uint32_t sp32[] = {
+        0, 0x80000000u, 0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00000u, 0x7fa00001u,
+        0x00000001u, 0x807fffffu, 0x3f800000u, 0x7f7fffffu, 0x4f000000u, 0xcf000000u,
+    };
+    static const uint64_t sp64[] = {
+        0, UINT64_C(0x8000000000000000), UINT64_C(0x7ff0000000000000),
+        UINT64_C(0xfff0000000000000), UINT64_C(0x7ff8000000000000),
+        UINT64_C(0xfff8000000000000), UINT64_C(0x7ff4000000000001), 1,
+        UINT64_C(0x800fffffffffffff), UINT64_C(0x3ff0000000000000),
+        UINT64_C(0x43e0000000000000), UINT64_C(0xc3e0000000000000),
+        UINT64_C(0x41e0000000000000),
+    };
+    Gen g = { .rng = c->mem_seed ^ UINT64_C(0x5ee2f00d) };
+
+    for (unsigned r = 0; r < 16; r++) {
+        bool wide = chance(&g, 50);
+        for (unsigned lane = 0; lane < (wide ? 2u : 4u); lane++) {
+            if (wide) {
+                uint64_t v = chance(&g, 30) ? sp64[rn(&g, sizeof(sp64) / 8)] : rnd(&g);
+                memcpy(&c->xmm[r][lane * 8], &v, 8);
+            } else {
+                uint32_t v = chance(&g, 30) ? sp32[rn(&g, sizeof(sp32) / 4)]
+                                            : (uint32_t)rnd(&g);
+                memcpy(&c->xmm[r][lane * 4], &v, 4);
+            }
+        }
+    }
+    c->mxcsr = DT_MXCSR_INIT;
+    if (chance(&g, 30)) {
+        c->mxcsr |= rn(&g, 4) << 13;              /* rounding control */
+    }
+}
+
 typedef void (*GenFn)(Gen *g);
 static const GenFn class_gen[DT_CLASS_COUNT] = {
     [DT_CLASS_ALU] = gen_alu, [DT_CLASS_SHIFT] = gen_shift, [DT_CLASS_BIT] = gen_bit,
     [DT_CLASS_MULDIV] = gen_muldiv, [DT_CLASS_STRING] = gen_string,
-    [DT_CLASS_MOVE] = gen_move,
+    [DT_CLASS_MOVE] = gen_move, [DT_CLASS_SSE2] = gen_sse2, [DT_CLASS_X87] = gen_x87,
 };
 
 /* ---------------------------------------------------------------- cases */
@@ -848,7 +1104,8 @@ void dt_gen_case(DtCase *c, uint64_t seed, uint64_t index, DtClass cls)
     c->regs[4] = DT_STACK_INIT;
     c->rflags = rnd(&g) & DT_FLAGS_COMPARED;
 
-    unsigned want = 1 + rn(&g, 6);
+    bool fp = cls == DT_CLASS_SSE2 || cls == DT_CLASS_X87;
+    unsigned want = fp ? 1 + rn(&g, 12) : 1 + rn(&g, 6);
     uint16_t undef = 0;
     while (c->ngroups < want) {
         Gen t;
@@ -881,7 +1138,22 @@ void dt_gen_case(DtCase *c, uint64_t seed, uint64_t index, DtClass cls)
         c->ngroups++;
         undef = undef_after(undef, t.def, t.undef);
     }
+    if (cls == DT_CLASS_X87) {                     /* the dump group comes last */
+        g.n = 0;
+        gen_x87_dump(&g);
+        if (c->len + g.n <= DT_MAX_CODE && c->ngroups < DT_MAX_GROUPS) {
+            memcpy(c->code + c->len, g.buf, g.n);
+            c->len = (uint16_t)(c->len + g.n);
+            c->group_end[c->ngroups] = c->len;
+            c->group_def[c->ngroups] = DT_X87_C1;
+            c->group_undef[c->ngroups] = 0;
+            c->group_reads[c->ngroups] = 0;
+            c->ngroups++;
+            undef = undef_after(undef, DT_X87_C1, 0);
+        }
+    }
     c->undef_flags = undef;
+    gen_xmm_init(c);
 }
 
 bool dt_case_subset(const DtCase *src, uint32_t keep, DtCase *dst)

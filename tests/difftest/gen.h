@@ -37,11 +37,16 @@
 #define DT_DF 0x400u
 #define DT_ARITH (DT_CF | DT_PF | DT_AF | DT_ZF | DT_SF | DT_OF)
 #define DT_FLAGS_COMPARED (DT_ARITH | DT_DF)
+/* Pseudo-flag in the group masks: x87 status bit C1. FCOMI/FUCOMI/FCOMIP/FUCOMIP
+ * clear it on Intel (SDM) but leave it unchanged on AMD parts, so after them it is
+ * undefined until another x87 instruction sets it. */
+#define DT_X87_C1 0x8000u
+#define DT_FSW_C1 0x0200u
 
 /* Instruction classes */
 typedef enum DtClass {
     DT_CLASS_ALU, DT_CLASS_SHIFT, DT_CLASS_BIT, DT_CLASS_MULDIV, DT_CLASS_STRING,
-    DT_CLASS_MOVE, DT_CLASS_COUNT
+    DT_CLASS_MOVE, DT_CLASS_SSE2, DT_CLASS_X87, DT_CLASS_COUNT
 } DtClass;
 
 typedef struct DtCase {
@@ -58,6 +63,8 @@ typedef struct DtCase {
     uint64_t rflags;                   /* initial arithmetic flags + DF */
     uint64_t mem_seed;                 /* initial contents of data and stack pages */
     uint32_t undef_flags;              /* flags left undefined at the end: not compared */
+    uint8_t xmm[16][16];               /* initial XMM0..15 */
+    uint32_t mxcsr;                    /* initial MXCSR; x87 starts FNINIT-clean */
     uint64_t id;                       /* case number within the campaign */
 } DtCase;
 
@@ -70,6 +77,10 @@ typedef struct DtResult {
     uint64_t rip;                      /* end of snippet, or the faulting instruction */
     uint64_t regs[16];
     uint64_t rflags;
+    uint8_t xmm[16][16];
+    uint32_t mxcsr;
+    uint16_t fcw, fsw;                 /* x87 control and status words */
+    uint8_t ftw;                       /* abridged tag word (FXSAVE format) */
     uint8_t data[DT_PAGE];
     uint8_t stack[DT_PAGE];
 } DtResult;
@@ -83,6 +94,10 @@ struct DtRunner {
     void (*destroy)(DtRunner *r);
     char err[256];
 };
+
+/* Default x87 control word and MXCSR (everything masked, round to nearest) */
+#define DT_FCW_INIT   0x037fu
+#define DT_MXCSR_INIT 0x1f80u
 
 /* ---- generator (gen.c) ---- */
 const char *dt_class_name(DtClass cls);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/fpu.h"
 #include "cpu/models.h"
 #include "cpu/tcache.h"
 #include "system/timer.h"
@@ -104,8 +105,8 @@ static void ir_set_cpu(InterpRunner *ir)
 {
     X86State *s = &ir->cpu.s;
 
-    s->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET | X86_CR0_WP;
-    s->cr4 = X86_CR4_PAE;
+    s->cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_ET | X86_CR0_WP | X86_CR0_MP | X86_CR0_NE;
+    s->cr4 = X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
     s->cr3 = IR_PML4;
     s->efer = X86_EFER_LME | X86_EFER_LMA;
     s->gdt.base = IR_GDT;
@@ -163,6 +164,11 @@ static void ir_run_one(InterpRunner *ir, const DtCase *c, DtResult *r)
     s->rip = DT_CODE;
     s->rflags = 0x202 | (c->rflags & DT_FLAGS_COMPARED);
     cpu->cc_op = CC_OP_EFLAGS;
+    fpu_reset(&s->fpu);                         /* FNINIT state, as FXRSTOR loads it */
+    memset(s->fpu.st, 0, sizeof(s->fpu.st));
+    s->fpu.fcw = DT_FCW_INIT;
+    s->fpu.mxcsr = c->mxcsr;
+    memcpy(s->fpu.xmm, c->xmm, sizeof(c->xmm));
     ir_enter_ring3(ir);
     cpu->halted = false;
     cpu->triple_fault = false;
@@ -183,6 +189,11 @@ static void ir_run_one(InterpRunner *ir, const DtCase *c, DtResult *r)
     memcpy(r->regs, s->regs, sizeof(r->regs));
     r->rip = s->rip;
     r->rflags = cpu_get_rflags(cpu);
+    r->fcw = s->fpu.fcw;
+    r->fsw = s->fpu.fsw;
+    r->ftw = s->fpu.ftw;
+    r->mxcsr = s->fpu.mxcsr;
+    memcpy(r->xmm, s->fpu.xmm, sizeof(r->xmm));
     int vector = (int)(s->rip - IR_HANDLERS) - 1;
     if (!cpu->halted || s->rip <= IR_HANDLERS || vector > 255) {
         r->vector = DT_VEC_CRASH;               /* runaway or triple fault */

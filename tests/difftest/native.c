@@ -39,6 +39,9 @@ DtRunner *native_runner_new(char *err, size_t errlen)
 #define NT_OUT     (NT_IO + 256)
 #define NT_OUT_FL  (NT_IO + 384)
 #define NT_HOSTSP  (NT_IO + 512)
+#define NT_MXCSR0  (NT_IO + 520)            /* DT_MXCSR_INIT, reloaded for the C code */
+#define NT_FX_IN   (NT_IO + 1024)           /* FXRSTOR image loaded before the snippet */
+#define NT_FX_OUT  (NT_IO + 1536)           /* FXSAVE image stored after it */
 #define NT_BATCH   512u
 
 typedef struct NtShared {
@@ -80,6 +83,16 @@ static void put_abs(Code *c, uint8_t op, int reg, uint64_t addr)
     put32(c, (uint32_t)addr);
 }
 
+/* 0F AE /n [abs32]: FXSAVE (0), FXRSTOR (1), LDMXCSR (2) */
+static void put_0fae(Code *c, int n, uint64_t addr)
+{
+    put(c, 0x0f);
+    put(c, 0xae);
+    put(c, (uint8_t)((n << 3) | 4));
+    put(c, 0x25);
+    put32(c, (uint32_t)addr);
+}
+
 static unsigned build_prologue(uint8_t *p)
 {
     Code c = { p, 0 };
@@ -95,6 +108,7 @@ static unsigned build_prologue(uint8_t *p)
     put(&c, 0x25);
     put32(&c, (uint32_t)NT_IN_FL);
     put(&c, 0x9d);                                  /* popfq */
+    put_0fae(&c, 1, NT_FX_IN);                      /* fxrstor [fx_in] */
     for (int r = 0; r < 16; r++) {
         if (r != 4) {
             put_abs(&c, 0x8b, r, NT_IN + (uint64_t)r * 8);
@@ -112,6 +126,10 @@ static unsigned build_epilogue(uint8_t *p)
     for (int r = 0; r < 16; r++) {
         put_abs(&c, 0x89, r, NT_OUT + (uint64_t)r * 8);
     }
+    put_0fae(&c, 0, NT_FX_OUT);                     /* fxsave [fx_out] */
+    put(&c, 0xdb);                                  /* fninit */
+    put(&c, 0xe3);
+    put_0fae(&c, 2, NT_MXCSR0);                     /* ldmxcsr: defaults for C */
     put_abs(&c, 0x8b, 4, NT_HOSTSP);                /* mov rsp, [hostsp] */
     put(&c, 0x9c);                                  /* pushfq */
     put(&c, 0x58);                                  /* pop rax */
@@ -138,6 +156,16 @@ static const int gregs_of[16] = {
     REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
 };
 
+/* Vector and x87 state out of an FXSAVE image */
+static void nt_take_fx(DtResult *r, const uint8_t *fx)
+{
+    memcpy(&r->fcw, fx + 0, 2);
+    memcpy(&r->fsw, fx + 2, 2);
+    r->ftw = fx[4];
+    memcpy(&r->mxcsr, fx + 24, 4);
+    memcpy(r->xmm, fx + 160, sizeof(r->xmm));
+}
+
 static void nt_signal(int sig, siginfo_t *info, void *uctx_v)
 {
     ucontext_t *uc = uctx_v;
@@ -155,6 +183,9 @@ static void nt_signal(int sig, siginfo_t *info, void *uctx_v)
     r->rip = (uint64_t)gr[REG_RIP];
     r->vector = (int)gr[REG_TRAPNO];
     r->error_code = (uint32_t)gr[REG_ERR];
+    if (uc->uc_mcontext.fpregs) {
+        nt_take_fx(r, (const uint8_t *)uc->uc_mcontext.fpregs);
+    }
     nt_active = 0;
     siglongjmp(nt_jmp, 1);
 }
@@ -182,6 +213,13 @@ static void nt_run_one(const DtCase *c, DtResult *r, uint8_t *code, uint8_t *dat
     memcpy(io, c->regs, sizeof(c->regs));
     io[4] = DT_STACK_INIT;
     io[(NT_IN_FL - NT_IO) / 8] = 0x202 | (c->rflags & DT_FLAGS_COMPARED);
+    io[(NT_MXCSR0 - NT_IO) / 8] = DT_MXCSR_INIT;
+    uint8_t *fx = (uint8_t *)io + (NT_FX_IN - NT_IO);
+    memset(fx, 0, 512);
+    uint16_t fcw = DT_FCW_INIT;
+    memcpy(fx, &fcw, 2);
+    memcpy(fx + 24, &c->mxcsr, 4);
+    memcpy(fx + 160, c->xmm, sizeof(c->xmm));
     nt_fault_out = r;
     if (sigsetjmp(nt_jmp, 1) == 0) {
         nt_active = 1;
@@ -189,6 +227,7 @@ static void nt_run_one(const DtCase *c, DtResult *r, uint8_t *code, uint8_t *dat
         nt_active = 0;
         memcpy(r->regs, io + (NT_OUT - NT_IO) / 8, sizeof(r->regs));
         r->rflags = io[(NT_OUT_FL - NT_IO) / 8];
+        nt_take_fx(r, (const uint8_t *)io + (NT_FX_OUT - NT_IO));
         r->rip = DT_CODE + c->len;
         r->vector = -1;
     }
