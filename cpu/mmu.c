@@ -469,27 +469,31 @@ static bool is_canonical(uint64_t a)
     return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
-unsigned cpu_fetch_code(X86CPU *cpu, uint64_t rip, uint8_t *buf, unsigned max)
+/* The linear address of CS:rip for execution: #GP(0) for a non-canonical RIP or one
+ * past the CS limit; *max is cut to the bytes left in the segment. */
+static uint64_t code_linear(X86CPU *cpu, uint64_t rip, unsigned *max)
 {
     const X86Segment *cs = &cpu->s.seg[R_CS];
-    uint64_t linear;
-    bool user = cpu->cpl == 3;
-
     if (cpu->code_mode == X86_MODE_64) {
         if (!is_canonical(rip)) {
             cpu_raise_err(cpu, EXCP_GP, 0);
         }
-        linear = rip;
-    } else {
-        if (rip > cs->limit) {
-            cpu_raise_err(cpu, EXCP_GP, 0);
-        }
-        uint64_t room = (uint64_t)cs->limit - rip + 1;
-        if (room < max) {
-            max = (unsigned)room;
-        }
-        linear = (cs->base + rip) & 0xffffffff;
+        return rip;
     }
+    if (rip > cs->limit) {
+        cpu_raise_err(cpu, EXCP_GP, 0);
+    }
+    uint64_t left = (uint64_t)cs->limit - rip + 1;
+    if (left < *max) {
+        *max = (unsigned)left;
+    }
+    return (cs->base + rip) & 0xffffffff;
+}
+
+unsigned cpu_fetch_code(X86CPU *cpu, uint64_t rip, uint8_t *buf, unsigned max)
+{
+    bool user = cpu->cpl == 3;
+    uint64_t linear = code_linear(cpu, rip, &max);
     unsigned in_page = 4096 - (linear & 0xfff);
     unsigned n = max < in_page ? max : in_page;
     TLBEntry *e = tlb_lookup(cpu, linear, ACC_EXEC, user);
@@ -509,25 +513,8 @@ unsigned cpu_fetch_code(X86CPU *cpu, uint64_t rip, uint8_t *buf, unsigned max)
  * of the code, or NULL when it is not plain RAM (MMIO, the APIC page). */
 const uint8_t *cpu_code_translate(X86CPU *cpu, uint64_t rip, uint64_t *phys, unsigned *room)
 {
-    const X86Segment *cs = &cpu->s.seg[R_CS];
-    uint64_t linear;
     unsigned max = 4096;
-
-    if (cpu->code_mode == X86_MODE_64) {
-        if (!is_canonical(rip)) {
-            cpu_raise_err(cpu, EXCP_GP, 0);
-        }
-        linear = rip;
-    } else {
-        if (rip > cs->limit) {
-            cpu_raise_err(cpu, EXCP_GP, 0);
-        }
-        uint64_t left = (uint64_t)cs->limit - rip + 1;
-        if (left < max) {
-            max = (unsigned)left;
-        }
-        linear = (cs->base + rip) & 0xffffffff;
-    }
+    uint64_t linear = code_linear(cpu, rip, &max);
     unsigned off = (unsigned)(linear & 0xfff);
     unsigned in_page = 4096 - off;
     TLBEntry *e = tlb_lookup(cpu, linear, ACC_EXEC, cpu->cpl == 3);
