@@ -173,8 +173,14 @@ void mainloop_wait(int64_t timeout_ns)
     }
     int timeout_ms = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000);
 
+    /* one array reused across iterations: the interpreter calls this every slice */
+    static struct pollfd *pfd;
+    static unsigned pfd_cap;
     unsigned n = nr_fds;
-    struct pollfd *pfd = xmalloc(sizeof(*pfd) * (n ? n : 1));
+    if (n > pfd_cap) {
+        pfd_cap = n + 8;
+        pfd = xrealloc(pfd, sizeof(*pfd) * pfd_cap);
+    }
     for (unsigned i = 0; i < n; i++) {
         pfd[i] = (struct pollfd){ .fd = fds[i].fd, .events = (short)fds[i].events };
     }
@@ -195,7 +201,6 @@ void mainloop_wait(int64_t timeout_ns)
             }
         }
     }
-    free(pfd);
     timers_run_expired();
     run_deferred();
     if (atomic_exchange(&reset_requested, false)) {
