@@ -62,7 +62,7 @@ test_setup:
 pit_handler:
     incl ticks
     movl $0, LAPIC_EOI
-    iret
+    jmp iret_user
 
 uart_handler:
     pushl %eax
@@ -81,11 +81,11 @@ uart_handler:
     movl $0, LAPIC_EOI
     popl %edx
     popl %eax
-    iret
+    jmp iret_user
 
 spurious_irq:
     incl spurious                           /* no EOI for the spurious vector */
-    iret
+    jmp iret_user
 
 user_main:
     call serial_init

@@ -44,11 +44,11 @@ irq0_handler:
     movb $PIC_EOI, %al
     outb %al, $PIC1_CMD
     popl %eax
-    iret
+    jmp iret_user
 
 spurious_irq:
     incl spurious
-    iret
+    jmp iret_user
 
 user_main:
     call serial_init

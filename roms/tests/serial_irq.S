@@ -55,11 +55,11 @@ irq4_handler:
     outb %al, $PIC1_CMD
     popl %edx
     popl %eax
-    iret
+    jmp iret_user
 
 spurious_irq:
     incl spurious
-    iret
+    jmp iret_user
 
 user_main:
     call serial_init

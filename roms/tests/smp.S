@@ -48,7 +48,7 @@ test_setup:
     ret
 
 spurious_irq:
-    iret
+    jmp iret_user
 
 /* ---- BSP, ring 3 ---- */
 user_main:
@@ -197,7 +197,7 @@ ap_user_main:
     lock incl aps_done
 4:
     movl $SYS_HALT, %eax
-    int $SYSCALL_VECTOR
+    call sys_call
 
 /* ---- AP, ring 0 ---- */
 

@@ -28,7 +28,7 @@ ud_handler:
     movl %eax, ud_eip
     movl recover_eip, %eax
     movl %eax, (%esp)
-    iret
+    jmp iret_user
 
 user_main:
     call serial_init

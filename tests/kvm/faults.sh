@@ -1,6 +1,6 @@
 #!/bin/sh
 # Exceptions with error codes under -accel kvm (roms/tests/faults.S): #GP(selector),
-# #PF with CR2 for not-present, read-only and supervisor pages, TSS I/O bitmap.
+# #GP(0) from the TSS I/O bitmap at IOPL 0, and the ports the bitmap allows.
 . tests/kvm/lib.sh
 kvm_run_rom faults
 finish
