@@ -77,6 +77,19 @@ static uint16_t load_mem(X86CPU *cpu, const X86DecodedInsn *insn, long double *v
     }
 }
 
+/* 4 or 8 for a single or double real memory operand, else 0. */
+static unsigned float_mem_size(const X86DecodedInsn *insn)
+{
+    if (!x86_insn_has_mem(insn)) {
+        return 0;
+    }
+    switch (insn->operand[0]) {
+    case X86_OPND_Mfs: return 4;
+    case X86_OPND_Mfd: return 8;
+    default: return 0;
+    }
+}
+
 static void store_ext(X86CPU *cpu, const X86DecodedInsn *insn, long double v)
 {
     uint8_t img[16];
@@ -116,6 +129,9 @@ static void op_fld(X86CPU *cpu, const X86DecodedInsn *insn)
         uint16_t sw = load_mem(cpu, insn, &v);
         fpu_note_insn(cpu, insn);
         clear_c1(cpu);
+        if (!fpu_empty(f, 7)) {
+            sw = 0;             /* stack overflow outranks what the conversion raised */
+        }
         if (fold(cpu, sw, 0, SUPPRESS_PRE)) {
             return;
         }
@@ -334,7 +350,11 @@ static void op_arith(X86CPU *cpu, const X86DecodedInsn *insn)
 
     fpu_prepare(cpu, true);
     bool mem = x86_insn_has_mem(insn);
-    if (mem) {
+    unsigned fp_size = float_mem_size(insn);
+    uint64_t fp_bits = 0;
+    if (fp_size) {
+        fp_bits = fpu_mem_ld(cpu, insn, 0, fp_size);  /* used in its own format */
+    } else if (mem) {
         sw = load_mem(cpu, insn, &src);
     } else if (insn->operand[0] == X86_OPND_STi) {
         dst = sti(insn);
@@ -356,7 +376,11 @@ static void op_arith(X86CPU *cpu, const X86DecodedInsn *insn)
         src = fpu_get(f, other);
     }
     long double a = fpu_get(f, dst);
-    sw |= rev ? fpu_host_op(cpu, hop, src, a, &r) : fpu_host_op(cpu, hop, a, src, &r);
+    if (fp_size) {
+        sw = fpu_host_op_mem(cpu, hop, rev, a, fp_bits, fp_size, &r);
+    } else {
+        sw |= rev ? fpu_host_op(cpu, hop, src, a, &r) : fpu_host_op(cpu, hop, a, src, &r);
+    }
     if (fold(cpu, sw, FSW_C1, SUPPRESS_PRE)) {
         return;
     }
@@ -391,7 +415,11 @@ static void op_fcom(X86CPU *cpu, const X86DecodedInsn *insn)
 
     fpu_prepare(cpu, true);
     bool mem = x86_insn_has_mem(insn);
-    if (mem) {
+    unsigned fp_size = float_mem_size(insn);
+    uint64_t fp_bits = 0;
+    if (fp_size) {
+        fp_bits = fpu_mem_ld(cpu, insn, 0, fp_size);  /* compared in its own format */
+    } else if (mem) {
         sw = load_mem(cpu, insn, &src);
     } else if (insn->op != X86_OP_FCOMPP && insn->op != X86_OP_FUCOMPP) {
         other = sti(insn);
@@ -408,7 +436,11 @@ static void op_fcom(X86CPU *cpu, const X86DecodedInsn *insn)
         if (!mem) {
             src = fpu_get(f, other);
         }
-        sw |= fpu_host_compare(cpu, fpu_get(f, 0), src, quiet);
+        if (fp_size) {
+            sw = fpu_host_compare_mem(cpu, fpu_get(f, 0), fp_bits, fp_size);
+        } else {
+            sw |= fpu_host_compare(cpu, fpu_get(f, 0), src, quiet);
+        }
         if ((fpu_raise_flags(cpu, sw & FSW_EXC) & (FSW_IE | FSW_DE))) {
             return;
         }

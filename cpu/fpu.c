@@ -338,6 +338,61 @@ uint16_t fpu_host_compare(X86CPU *cpu, long double a, long double b, bool quiet)
     return host_leave(saved) | (cc & FSW_CC);
 }
 
+/* ST(0) op= memory operand m, condition codes captured right after it. */
+#define HOST_MEM(insn, x, cc, a, m) \
+    __asm__ volatile(insn " %2\n\tfnstsw %%ax" : "=t"(x), "=a"(cc) : "m"(m), "0"(a))
+
+uint16_t fpu_host_op_mem(X86CPU *cpu, FpuHostOp op, bool rev, long double a,
+                         uint64_t bits, unsigned size, long double *r)
+{
+    uint16_t saved = host_enter(cpu), cc = 0;
+    long double x = a;
+    uint32_t m32 = (uint32_t)bits;
+    uint64_t m64 = bits;
+
+    if (size == 4) {
+        switch (op) {
+        case FPU_ADD: HOST_MEM("fadds", x, cc, a, m32); break;
+        case FPU_MUL: HOST_MEM("fmuls", x, cc, a, m32); break;
+        case FPU_SUB:
+            if (rev) { HOST_MEM("fsubrs", x, cc, a, m32); }
+            else { HOST_MEM("fsubs", x, cc, a, m32); }
+            break;
+        default:
+            if (rev) { HOST_MEM("fdivrs", x, cc, a, m32); }
+            else { HOST_MEM("fdivs", x, cc, a, m32); }
+            break;
+        }
+    } else {
+        switch (op) {
+        case FPU_ADD: HOST_MEM("faddl", x, cc, a, m64); break;
+        case FPU_MUL: HOST_MEM("fmull", x, cc, a, m64); break;
+        case FPU_SUB:
+            if (rev) { HOST_MEM("fsubrl", x, cc, a, m64); }
+            else { HOST_MEM("fsubl", x, cc, a, m64); }
+            break;
+        default:
+            if (rev) { HOST_MEM("fdivrl", x, cc, a, m64); }
+            else { HOST_MEM("fdivl", x, cc, a, m64); }
+            break;
+        }
+    }
+    *r = x;
+    return host_leave(saved) | (cc & FSW_CC);
+}
+
+uint16_t fpu_host_compare_mem(X86CPU *cpu, long double a, uint64_t bits, unsigned size)
+{
+    uint16_t saved = host_enter(cpu), cc;
+    uint32_t m32 = (uint32_t)bits;
+    if (size == 4) {
+        __asm__ volatile("fcoms %1\n\tfnstsw %%ax" : "=a"(cc) : "m"(m32), "t"(a));
+    } else {
+        __asm__ volatile("fcoml %1\n\tfnstsw %%ax" : "=a"(cc) : "m"(bits), "t"(a));
+    }
+    return host_leave(saved) | (cc & FSW_CC);
+}
+
 uint16_t fpu_host_ld32(X86CPU *cpu, uint32_t bits, long double *r)
 {
     uint16_t saved = host_enter(cpu);

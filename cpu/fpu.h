@@ -124,6 +124,14 @@ uint16_t fpu_host_op2(X86CPU *cpu, FpuHostOp2 op, long double a, long double *r0
                       long double *r1);
 /* Compare a with b (FCOM when quiet=false, FUCOM when true): C3/C2/C0 of the host. */
 uint16_t fpu_host_compare(X86CPU *cpu, long double a, long double b, bool quiet);
+/* ST(0) op a single (size 4) or double (size 8) memory operand in its own format, as
+ * the hardware does it: an SNaN operand stays signalling and a denormal one raises DE
+ * only when no invalid operation outranks it. op is FPU_ADD, SUB, MUL or DIV; rev
+ * gives FSUBR/FDIVR. */
+uint16_t fpu_host_op_mem(X86CPU *cpu, FpuHostOp op, bool rev, long double a,
+                         uint64_t bits, unsigned size, long double *r);
+/* FCOM of ST(0) with a single or double memory operand. */
+uint16_t fpu_host_compare_mem(X86CPU *cpu, long double a, uint64_t bits, unsigned size);
 /* Memory formats. Loads of single/double raise DE (denormal) and IE (SNaN). */
 uint16_t fpu_host_ld32(X86CPU *cpu, uint32_t bits, long double *r);
 uint16_t fpu_host_ld64(X86CPU *cpu, uint64_t bits, long double *r);

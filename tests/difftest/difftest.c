@@ -1,8 +1,10 @@
 /*
- * difftest: differential testing of the interpreter against the host CPU.
- *   difftest --count N --seed S [--class CLASS] [--minimize] [--reports K]
+ * difftest: differential testing of the interpreter against a real CPU.
+ *   difftest --count N --seed S [--class CLASS] [--oracle native|kvm] [--minimize]
+ *            [--reports K]
  * Runs N random snippets (all classes in turn, or one of alu shift bit muldiv string
- * move sse2 x87) natively and in the interpreter and compares registers, flags
+ * move sse2 x87) on the oracle (the host CPU in a child process, or a KVM virtual
+ * machine) and in the interpreter and compares registers, flags
  * (undefined ones masked), XMM registers, MXCSR, the x87 control/status/tag words
  * (C1 masked after FCOMI-family instructions), exceptions and memory. Exit status 0
  * when everything matched, 1 on mismatches, 2 on a usage or runner error.
@@ -14,12 +16,13 @@
 
 #include "tests/difftest/campaign.h"
 #include "tests/difftest/interp_runner.h"
+#include "tests/difftest/kvm_runner.h"
 #include "tests/difftest/native.h"
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: difftest --count N --seed S [--class CLASS] [--minimize] "
-                    "[--reports K]\nclasses:");
+    fprintf(stderr, "usage: difftest --count N --seed S [--class CLASS] "
+                    "[--oracle native|kvm] [--minimize] [--reports K]\nclasses:");
     for (int k = 0; k < DT_CLASS_COUNT; k++) {
         fprintf(stderr, " %s", dt_class_name(k));
     }
@@ -41,6 +44,7 @@ int main(int argc, char **argv)
 {
     DtOptions o = { .seed = 1, .count = 10000, .cls = -1, .max_reports = 10, .out = stdout };
     char err[256];
+    const char *oracle_name = "native";
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -52,6 +56,11 @@ int main(int argc, char **argv)
             o.seed = parse_num(argv[++i]);
         } else if (i + 1 < argc && !strcmp(a, "--reports")) {
             o.max_reports = (unsigned)parse_num(argv[++i]);
+        } else if (i + 1 < argc && !strcmp(a, "--oracle")) {
+            oracle_name = argv[++i];
+            if (strcmp(oracle_name, "native") && strcmp(oracle_name, "kvm")) {
+                usage();
+            }
         } else if (i + 1 < argc && !strcmp(a, "--class")) {
             const char *name = argv[++i];
             o.cls = strcmp(name, "all") ? dt_class_parse(name) : -1;
@@ -62,8 +71,9 @@ int main(int argc, char **argv)
             usage();
         }
     }
-    DtRunner *native = native_runner_new(err, sizeof(err));
-    if (!native) {
+    DtRunner *oracle = strcmp(oracle_name, "kvm") ? native_runner_new(err, sizeof(err))
+                                                  : kvm_runner_new(err, sizeof(err));
+    if (!oracle) {
         fprintf(stderr, "difftest: %s\n", err);
         return 2;
     }
@@ -75,13 +85,13 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     DtStats st;
-    bool ok = dt_campaign(native, interp, &o, &st);
+    bool ok = dt_campaign(oracle, interp, &o, &st);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("%llu cases, seed %llu, %llu mismatches, %.2f s\n",
-           (unsigned long long)o.count, (unsigned long long)o.seed,
+    printf("%llu cases against %s, seed %llu, %llu mismatches, %.2f s\n",
+           (unsigned long long)o.count, oracle->name, (unsigned long long)o.seed,
            (unsigned long long)st.total_mismatches, secs);
-    native->destroy(native);
+    oracle->destroy(oracle);
     interp->destroy(interp);
     if (!ok) {
         return 2;

@@ -1,8 +1,8 @@
 /*
- * Differential test of the interpreter against the host CPU (tests/difftest): 130,000
+ * Differential test of the interpreter against the host CPU (tests/difftest): 140,000
  * random ring-3 snippets with seed 1 (20,000 in each of ALU, shifts, bit operations,
  * multiply/divide, strings, moves; 10,000 SSE2 with XMM registers and MXCSR compared;
- * the x87 class is not run here, see class_count) run natively in a forked child
+ * 10,000 x87 with the control, status and tag words compared) run natively in a forked child
  * and in the interpreter; registers, flags (undefined ones masked), exceptions and
  * the touched memory must all match. Skipped (passes vacuously with a note) only on
  * hosts that are not x86-64.
@@ -16,17 +16,16 @@
 #include "tests/difftest/interp_runner.h"
 #include "tests/difftest/native.h"
 
-/* Cases per class. The x87 class is left out until the interpreter's x87 exception
- * and NaN rules match the hardware (run it with `difftest --class x87`). */
+/* Cases per class */
 static uint64_t class_count(int cls)
 {
     switch (cls) {
     case DT_CLASS_SSE2: return 10000;
-    case DT_CLASS_X87: return 0;
+    case DT_CLASS_X87: return 10000;
     default: return 20000;
     }
 }
-#define DIFFTEST_COUNT 130000u
+#define DIFFTEST_COUNT 140000u
 
 static DtRunner *native, *interp;
 
