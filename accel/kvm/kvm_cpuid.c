@@ -2,7 +2,9 @@
  * The KVM engine's CPUID: what KVM_GET_SUPPORTED_CPUID offers, with this vCPU's
  * identity (initial and x2APIC IDs), a topology of one package with one core per vCPU,
  * the hypervisor bit, the TSC-deadline timer of the in-kernel LAPIC, and the KVM
- * paravirtual leaves (signature "KVMKVMKVM", features as KVM supports them).
+ * paravirtual leaves (signature "KVMKVMKVM", features as KVM supports them). On a
+ * software-backed KVM (kvm_pvm) it hides what that KVM's ring-0 instruction emulator
+ * cannot execute, so the guest picks its fallbacks (see software_backed_hidden).
  */
 #include "config-host.h"
 
@@ -19,6 +21,7 @@
 #define CPUID_MAX_ENTRIES 256           /* KVM_SET_CPUID2 refuses more */
 
 #define CPUID_1_ECX_MONITOR (1u << 3)
+#define CPUID_1_ECX_CX16 (1u << 13)
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 #define CPUID_1_EDX_HTT (1u << 28)
@@ -119,6 +122,18 @@ static void cpuid_add_topology(CpuidTable *t, uint32_t leaf, uint32_t apic_id,
     }
 }
 
+/* kvm_pvm emulates guest ring 0 instruction by instruction with an emulator that
+ * fails on CMPXCHG16B (Linux uses it in its slab allocator when CPUID offers it). It
+ * also fails on XRSTOR, but keeps XSAVE in the guest's CPUID whatever we set: a Linux
+ * guest there needs "noxsave" on its command line. */
+static void software_backed_hidden(CpuidTable *t)
+{
+    struct kvm_cpuid_entry2 *leaf1 = cpuid_find(t, 1, 0);
+    if (leaf1) {
+        leaf1->ecx &= ~CPUID_1_ECX_CX16;
+    }
+}
+
 bool kvm_cpuid_setup(KvmCpu *kc, int nr_cpus_int, Error **errp)
 {
     struct kvm_cpuid2 *sup = kvm_supported_cpuid(errp);
@@ -192,6 +207,9 @@ bool kvm_cpuid_setup(KvmCpu *kc, int nr_cpus_int, Error **errp)
     struct kvm_cpuid_entry2 *leaf1 = cpuid_find(t, 1, 0);
     if (leaf1 && (leaf1->ecx & CPUID_1_ECX_MONITOR) && !cpuid_find(t, CPUID_5_LEAF, 0)) {
         leaf1->ecx &= ~CPUID_1_ECX_MONITOR;
+    }
+    if (accel_kvm_software_backed()) {
+        software_backed_hidden(t);
     }
     /* The paravirtual signature: KVM lists it; make sure it reads "KVMKVMKVM". */
     struct kvm_cpuid_entry2 *sig = cpuid_find(t, KVM_LEAF_SIGNATURE, 0);
