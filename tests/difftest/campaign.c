@@ -56,8 +56,9 @@ bool dt_compare(const DtCase *c, const DtResult *a, const DtResult *b, char *why
                  (unsigned long long)b->rip);
         return false;
     }
+    uint64_t reg_mask = c->mode32 ? 0xffffffffu : ~UINT64_C(0);
     for (int r = 0; r < 16; r++) {
-        if (a->regs[r] != b->regs[r]) {
+        if ((a->regs[r] ^ b->regs[r]) & reg_mask) {
             snprintf(why, whylen, "%s %#llx vs %#llx", reg_names[r],
                      (unsigned long long)a->regs[r], (unsigned long long)b->regs[r]);
             return false;
@@ -140,7 +141,7 @@ void dt_print_case(FILE *out, const DtCase *c, const DtResult *a, const char *an
     }
     fputc('\n', out);
     csh handle;
-    if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) == CS_ERR_OK) {
+    if (cs_open(CS_ARCH_X86, c->mode32 ? CS_MODE_32 : CS_MODE_64, &handle) == CS_ERR_OK) {
         cs_insn *insn;
         size_t n = cs_disasm(handle, c->code, c->len, DT_CODE, 0, &insn);
         for (size_t i = 0; i < n; i++) {

@@ -3,8 +3,9 @@
  *   difftest --count N --seed S [--class CLASS] [--oracle native|kvm] [--minimize]
  *            [--reports K]
  * Runs N random snippets (all classes in turn, or one of alu shift bit muldiv string
- * move sse2 x87) on the oracle (the host CPU in a child process, or a KVM virtual
- * machine) and in the interpreter and compares registers, flags
+ * move sse2 x87 bcd) on the oracle (the host CPU in a child process, or a KVM virtual
+ * machine; a software-backed KVM emulates the 32-bit code of the bcd class rather than
+ * running it) and in the interpreter and compares registers, flags
  * (undefined ones masked), XMM registers, MXCSR, the x87 control/status/tag words
  * (C1 masked after FCOMI-family instructions), exceptions and memory. Exit status 0
  * when everything matched, 1 on mismatches, 2 on a usage or runner error.

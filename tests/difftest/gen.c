@@ -34,7 +34,7 @@
 static const char *const class_names[DT_CLASS_COUNT] = {
     [DT_CLASS_ALU] = "alu", [DT_CLASS_SHIFT] = "shift", [DT_CLASS_BIT] = "bit",
     [DT_CLASS_MULDIV] = "muldiv", [DT_CLASS_STRING] = "string", [DT_CLASS_MOVE] = "move",
-    [DT_CLASS_SSE2] = "sse2", [DT_CLASS_X87] = "x87",
+    [DT_CLASS_SSE2] = "sse2", [DT_CLASS_X87] = "x87", [DT_CLASS_BCD] = "bcd",
 };
 
 const char *dt_class_name(DtClass cls)
@@ -1075,11 +1075,65 @@ static void gen_xmm_init(DtCase *c)
     }
 }
 
+/*
+ * BCD adjustments (32-bit code: these opcodes are invalid in 64-bit mode) mixed with
+ * the 8-bit additions and subtractions whose carries they adjust. Undefined flags per
+ * the SDM: DAA/DAS leave OF; AAA/AAS leave OF SF ZF PF; AAM/AAD leave OF AF CF.
+ * No REX prefixes (0x40-0x4f are INC/DEC here); 8-bit registers are AL..BH.
+ */
+static void gen_bcd(Gen *g)
+{
+    static const uint8_t alu_ops[4] = { 0x00, 0x10, 0x28, 0x18 };   /* add adc sub sbb */
+    switch (rn(g, 10)) {
+    case 0: case 1:          /* DAA, DAS */
+        emit(g, rn(g, 2) ? 0x27 : 0x2f);
+        g->def = DT_CF | DT_AF | DT_SF | DT_ZF | DT_PF;
+        g->undef = DT_OF;
+        g->reads = DT_CF | DT_AF;
+        break;
+    case 2: case 3:          /* AAA, AAS */
+        emit(g, rn(g, 2) ? 0x37 : 0x3f);
+        g->def = DT_CF | DT_AF;
+        g->undef = DT_OF | DT_SF | DT_ZF | DT_PF;
+        g->reads = DT_AF;
+        break;
+    case 4: {                /* AAM, AAD with base 10 mostly; AAM 0 raises #DE */
+        emit(g, rn(g, 2) ? 0xd4 : 0xd5);
+        unsigned pick = rn(g, 100);
+        emit(g, (uint8_t)(pick < 70 ? 10 : pick < 72 ? 0 : rnd(g)));
+        g->def = DT_SF | DT_ZF | DT_PF;
+        g->undef = DT_OF | DT_AF | DT_CF;
+        break;
+    }
+    case 5:                  /* mov al/ah, imm8 */
+        emit(g, rn(g, 2) ? 0xb0 : 0xb4);
+        emit(g, (uint8_t)rand_value(g));
+        break;
+    case 6: case 7: {        /* add/adc/sub/sbb al, imm8 */
+        unsigned k = rn(g, 4);
+        emit(g, (uint8_t)(alu_ops[k] + 4));
+        emit(g, (uint8_t)rand_value(g));
+        g->def = ALL_ARITH;
+        g->reads = (k == 1 || k == 3) ? DT_CF : 0;
+        break;
+    }
+    default: {               /* add/adc/sub/sbb al, r8 (AL..BH, no REX) */
+        unsigned k = rn(g, 4);
+        emit(g, (uint8_t)(alu_ops[k] + 2));
+        emit(g, (uint8_t)(0xc0 | rn(g, 8)));
+        g->def = ALL_ARITH;
+        g->reads = (k == 1 || k == 3) ? DT_CF : 0;
+        break;
+    }
+    }
+}
+
 typedef void (*GenFn)(Gen *g);
 static const GenFn class_gen[DT_CLASS_COUNT] = {
     [DT_CLASS_ALU] = gen_alu, [DT_CLASS_SHIFT] = gen_shift, [DT_CLASS_BIT] = gen_bit,
     [DT_CLASS_MULDIV] = gen_muldiv, [DT_CLASS_STRING] = gen_string,
     [DT_CLASS_MOVE] = gen_move, [DT_CLASS_SSE2] = gen_sse2, [DT_CLASS_X87] = gen_x87,
+    [DT_CLASS_BCD] = gen_bcd,
 };
 
 /* ---------------------------------------------------------------- cases */
@@ -1096,6 +1150,7 @@ void dt_gen_case(DtCase *c, uint64_t seed, uint64_t index, DtClass cls)
     memset(c, 0, sizeof(*c));
     c->id = index;
     c->cls = (uint8_t)cls;
+    c->mode32 = cls == DT_CLASS_BCD;
     c->mem_seed = rnd(&g);
     for (int r = 0; r < 16; r++) {
         c->regs[r] = rand_value(&g);
@@ -1118,11 +1173,13 @@ void dt_gen_case(DtCase *c, uint64_t seed, uint64_t index, DtClass cls)
             g.rng = t.rng;
         } while ((t.reads & undef) && ++tries < 50);
         if (t.reads & undef) {
-            /* define every flag first: cmp rax, rcx */
+            /* define every flag first: cmp rax, rcx (cmp eax, ecx in 32-bit code) */
             t.n = 0;
             t.def = ALL_ARITH;
             t.undef = t.reads = 0;
-            emit(&t, 0x48);
+            if (!c->mode32) {
+                emit(&t, 0x48);
+            }
             emit(&t, 0x39);
             emit(&t, 0xc8);
         }

@@ -46,7 +46,7 @@
 /* Instruction classes */
 typedef enum DtClass {
     DT_CLASS_ALU, DT_CLASS_SHIFT, DT_CLASS_BIT, DT_CLASS_MULDIV, DT_CLASS_STRING,
-    DT_CLASS_MOVE, DT_CLASS_SSE2, DT_CLASS_X87, DT_CLASS_COUNT
+    DT_CLASS_MOVE, DT_CLASS_SSE2, DT_CLASS_X87, DT_CLASS_BCD, DT_CLASS_COUNT
 } DtClass;
 
 typedef struct DtCase {
@@ -54,6 +54,8 @@ typedef struct DtCase {
     uint16_t len;
     uint8_t ngroups;
     uint8_t cls;                       /* DtClass */
+    uint8_t mode32;                    /* 32-bit code (compatibility mode): only the
+                                          low halves of the registers are compared */
     uint16_t group_end[DT_MAX_GROUPS]; /* byte offset where group i ends */
     /* per group: flags it writes with defined values, flags it leaves undefined
      * (architecturally), flags it reads */

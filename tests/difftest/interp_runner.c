@@ -48,10 +48,10 @@ static void ir_set_cpu(InterpRunner *ir)
     cpu_tlb_flush_all_mappings(&ir->cpu);
 }
 
-static void ir_enter_ring3(InterpRunner *ir)
+static void ir_enter_ring3(InterpRunner *ir, bool mode32)
 {
     X86State *s = &ir->cpu.s;
-    x86_segment_set_flat(&s->seg[R_CS], DT_SEL_CS3, true, true);
+    x86_segment_set_flat(&s->seg[R_CS], mode32 ? DT_SEL_CS3_32 : DT_SEL_CS3, true, !mode32);
     s->seg[R_CS].dpl = 3;
     for (int seg = 0; seg < SEG_COUNT; seg++) {
         if (seg != R_CS) {
@@ -83,7 +83,7 @@ static void ir_run_one(InterpRunner *ir, const DtCase *c, DtResult *r)
     s->fpu.fcw = DT_FCW_INIT;
     s->fpu.mxcsr = c->mxcsr;
     memcpy(s->fpu.xmm, c->xmm, sizeof(c->xmm));
-    ir_enter_ring3(ir);
+    ir_enter_ring3(ir, c->mode32);
     cpu->halted = false;
     cpu->triple_fault = false;
     cpu->fault_depth = 0;

@@ -49,11 +49,13 @@ static void kr_alarm(int sig)
     (void)sig;                       /* only interrupts KVM_RUN */
 }
 
-static struct kvm_segment kr_segment(uint16_t sel, uint8_t type, bool code)
+/* A flat segment; long: 64-bit code (L=1, D=0), else D=1 (32-bit code or data). */
+static struct kvm_segment kr_segment(uint16_t sel, uint8_t type, bool long_code)
 {
     struct kvm_segment s = {
         .base = 0, .limit = 0xffffffff, .selector = sel, .type = type, .present = 1,
-        .dpl = (uint8_t)(sel & 3), .db = code ? 0 : 1, .s = 1, .l = code ? 1 : 0, .g = 1,
+        .dpl = (uint8_t)(sel & 3), .db = long_code ? 0 : 1, .s = 1,
+        .l = long_code ? 1 : 0, .g = 1,
     };
     return s;
 }
@@ -144,6 +146,8 @@ static bool kr_run_one(KvmRunner *kr, const DtCase *c, DtResult *r)
     memcpy(fx + 24, &c->mxcsr, 4);
     memcpy(fx + 160, c->xmm, sizeof(c->xmm));
     fx[512] |= 3;                    /* XSTATE_BV: x87 and SSE state present */
+    kr->sregs.cs = c->mode32 ? kr_segment(DT_SEL_CS3_32, 11, false)
+                             : kr_segment(DT_SEL_CS3, 11, true);
     if (ioctl(kr->vcpu_fd, KVM_SET_SREGS, &kr->sregs) < 0) {
         return kr_fail(kr, "KVM_SET_SREGS");
     }

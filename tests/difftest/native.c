@@ -40,6 +40,9 @@ DtRunner *native_runner_new(char *err, size_t errlen)
 #define NT_OUT_FL  (NT_IO + 384)
 #define NT_HOSTSP  (NT_IO + 512)
 #define NT_MXCSR0  (NT_IO + 520)            /* DT_MXCSR_INIT, reloaded for the C code */
+#define NT_FAR32   (NT_IO + 528)            /* m16:32 far pointer: DT_CODE, 32-bit CS */
+#define NT_TRAMP32 (NT_TRAMP + 0x800)       /* prologue of mode32 cases */
+#define NT_USER_CS32 0x23                   /* Linux's ring-3 compatibility-mode CS */
 #define NT_FX_IN   (NT_IO + 1024)           /* FXRSTOR image loaded before the snippet */
 #define NT_FX_OUT  (NT_IO + 1536)           /* FXSAVE image stored after it */
 #define NT_BATCH   512u
@@ -93,7 +96,8 @@ static void put_0fae(Code *c, int n, uint64_t addr)
     put32(c, (uint32_t)addr);
 }
 
-static unsigned build_prologue(uint8_t *p)
+/* The prologue at p; mode32 ends with a far jump into compatibility mode. */
+static unsigned build_prologue(uint8_t *p, bool mode32)
 {
     Code c = { p, 0 };
     put(&c, 0x53);                                  /* push rbx */
@@ -115,8 +119,15 @@ static unsigned build_prologue(uint8_t *p)
         }
     }
     put_abs(&c, 0x8b, 4, NT_IN + 4 * 8);            /* rsp last */
-    put(&c, 0xe9);                                  /* jmp DT_CODE */
-    put32(&c, (uint32_t)(DT_CODE - (NT_TRAMP + c.n + 4)));
+    if (mode32) {
+        put(&c, 0xff);                              /* jmp far [NT_FAR32] */
+        put(&c, 0x2c);
+        put(&c, 0x25);
+        put32(&c, (uint32_t)NT_FAR32);
+    } else {
+        put(&c, 0xe9);                              /* jmp DT_CODE */
+        put32(&c, (uint32_t)(DT_CODE - (NT_TRAMP + c.n + 4)));
+    }
     return c.n;
 }
 
@@ -203,13 +214,18 @@ static void *map_fixed(uint64_t addr, size_t len, int prot)
 static void nt_run_one(const DtCase *c, DtResult *r, uint8_t *code, uint8_t *data,
                        uint8_t *stack, uint64_t *io)
 {
-    void (*enter)(void) = (void (*)(void))(uintptr_t)NT_TRAMP;
+    void (*enter)(void) = (void (*)(void))(uintptr_t)(c->mode32 ? NT_TRAMP32 : NT_TRAMP);
 
     memset(r, 0, offsetof(DtResult, data));
     dt_fill_memory(c->mem_seed, data, stack);
     memset(code, 0xcc, DT_PAGE);
     memcpy(code, c->code, c->len);
-    build_epilogue(code + c->len);
+    if (c->mode32) {
+        code[c->len] = 0x0f;        /* UD2: its SIGILL brings the state back */
+        code[c->len + 1] = 0x0b;
+    } else {
+        build_epilogue(code + c->len);
+    }
     memcpy(io, c->regs, sizeof(c->regs));
     io[4] = DT_STACK_INIT;
     io[(NT_IN_FL - NT_IO) / 8] = 0x202 | (c->rflags & DT_FLAGS_COMPARED);
@@ -230,6 +246,8 @@ static void nt_run_one(const DtCase *c, DtResult *r, uint8_t *code, uint8_t *dat
         nt_take_fx(r, (const uint8_t *)io + (NT_FX_OUT - NT_IO));
         r->rip = DT_CODE + c->len;
         r->vector = -1;
+    } else if (c->mode32 && r->vector == 6 && r->rip == DT_CODE + c->len) {
+        r->vector = -1;                 /* reached the UD2 end marker */
     }
     memcpy(r->data, data, DT_PAGE);
     memcpy(r->stack, stack, DT_PAGE);
@@ -260,7 +278,12 @@ static void nt_child(NtShared *sh, const DtCase *cases, size_t start, size_t n)
         _exit(4);
     }
     uint8_t *stack = data + DT_PAGE;
-    build_prologue(tramp);
+    build_prologue(tramp, false);
+    build_prologue(tramp + (NT_TRAMP32 - NT_TRAMP), true);
+    uint32_t code32 = (uint32_t)DT_CODE;
+    uint16_t cs32 = NT_USER_CS32;
+    memcpy((uint8_t *)io + (NT_FAR32 - NT_IO), &code32, 4);
+    memcpy((uint8_t *)io + (NT_FAR32 - NT_IO) + 4, &cs32, 2);
     alarm(60);
 
     for (size_t i = start; i < n; i++) {

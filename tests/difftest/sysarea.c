@@ -41,7 +41,8 @@ void dt_sys_build(uint8_t *ram)
         wr64(ram, DT_PT + i * 8, (DT_CODE + i * DT_PAGE) | (user ? 7 : 3));
     }
 
-    /* GDT: ring-0 64-bit code, ring-0 data, ring-3 data, ring-3 64-bit code, TSS */
+    /* GDT: ring-0 64-bit code, ring-0 data, ring-3 data, ring-3 64-bit code, TSS,
+     * ring-3 32-bit code */
     wr64(ram, DT_GDT + 0x00, 0);
     wr64(ram, DT_GDT + 0x08, seg_desc(0, 0xfffff, 0x9b, 0xa));
     wr64(ram, DT_GDT + 0x10, seg_desc(0, 0xfffff, 0x93, 0xc));
@@ -49,6 +50,7 @@ void dt_sys_build(uint8_t *ram)
     wr64(ram, DT_GDT + 0x20, seg_desc(0, 0xfffff, 0xfb, 0xa));
     wr64(ram, DT_GDT + DT_SEL_TSS, seg_desc((uint32_t)DT_TSS, DT_TSS_LIMIT, 0x8b, 0));
     wr64(ram, DT_GDT + DT_SEL_TSS + 8, 0);      /* TSS base 63:32 */
+    wr64(ram, DT_GDT + (DT_SEL_CS3_32 & ~7), seg_desc(0, 0xfffff, 0xfb, 0xc));
 
     /* 64-bit TSS: RSP0 */
     memset(ram + (DT_TSS - DT_CODE), 0, DT_TSS_LIMIT + 1);

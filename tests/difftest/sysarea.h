@@ -22,12 +22,13 @@
 #define DT_PML4        (DT_CODE + 0x7000)
 #define DT_SYS_PAGES   11u
 
-#define DT_GDT_LIMIT   0x37u
+#define DT_GDT_LIMIT   0x3fu
 #define DT_IDT_LIMIT   0xfffu
 #define DT_SEL_CS0     0x08
 #define DT_SEL_DS3     0x1b
 #define DT_SEL_CS3     0x23
 #define DT_SEL_TSS     0x28
+#define DT_SEL_CS3_32  0x3b               /* ring-3 32-bit code (compatibility mode) */
 #define DT_TSS_LIMIT   0x67u
 
 /* Write the page tables, GDT, TSS, IDT and handler page into ram (DT_RAM_SIZE bytes,

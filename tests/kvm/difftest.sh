@@ -3,7 +3,10 @@
 # snippets (tests/difftest, seed 1) run at CPL 3 in a KVM virtual machine, natively
 # even on a software-backed KVM, and in the interpreter; registers, flags (undefined
 # ones masked), XMM and MXCSR, the x87 control/status/tag words, exceptions and
-# touched memory must all match. 15,000 cases in each of the 8 classes: 120,000 in all.
+# touched memory must all match. 15,000 cases in each of the 8 64-bit classes: 120,000
+# in all. The BCD class (32-bit code) runs against the host CPU only (unit test
+# test_difftest): a software-backed KVM emulates 32-bit ring-3 code instead of running
+# it, with an emulator that lacks AAA and AAS.
 . tests/kvm/lib.sh
 DIFFTEST=${DIFFTEST:-build/main/tests/difftest/difftest}
 PER_CLASS=15000

@@ -1,8 +1,9 @@
 /*
- * Differential test of the interpreter against the host CPU (tests/difftest): 140,000
+ * Differential test of the interpreter against the host CPU (tests/difftest): 150,000
  * random ring-3 snippets with seed 1 (20,000 in each of ALU, shifts, bit operations,
  * multiply/divide, strings, moves; 10,000 SSE2 with XMM registers and MXCSR compared;
- * 10,000 x87 with the control, status and tag words compared) run natively in a forked child
+ * 10,000 x87 with the control, status and tag words compared; 10,000 BCD adjustments
+ * in 32-bit compatibility mode) run natively in a forked child
  * and in the interpreter; registers, flags (undefined ones masked), exceptions and
  * the touched memory must all match. Skipped (passes vacuously with a note) only on
  * hosts that are not x86-64.
@@ -22,10 +23,11 @@ static uint64_t class_count(int cls)
     switch (cls) {
     case DT_CLASS_SSE2: return 10000;
     case DT_CLASS_X87: return 10000;
+    case DT_CLASS_BCD: return 10000;
     default: return 20000;
     }
 }
-#define DIFFTEST_COUNT 140000u
+#define DIFFTEST_COUNT 150000u
 
 static DtRunner *native, *interp;
 
