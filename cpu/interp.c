@@ -148,8 +148,8 @@ static unsigned run_block(X86CPU *cpu, TCache *tc, const TCacheBlock *b)
      * loop that yields; a fault leaves through longjmp), so before it the next RIP
      * is the one computed here and need not be read back. */
     uint64_t rip = cpu->s.rip;
-    for (; r < end; r++) {
-        uint64_t next = (rip + r->insn.len) & mask;
+    for (; r < end; r += r->span) {
+        uint64_t next = (rip + r->span_len) & mask;
         cpu->insn_rip = rip;
         cpu->insn_rsp = cpu->s.regs[R_ESP];
         cpu->s.rip = next;
@@ -157,7 +157,7 @@ static unsigned run_block(X86CPU *cpu, TCache *tc, const TCacheBlock *b)
         rip = next;
         if (__builtin_expect(tc->stop, 0)) {
             /* this block (or all) was dropped by a write or a flush: stop here */
-            return (unsigned)(r - b->insns) + 1;
+            return (unsigned)(r - b->insns) + r->span;
         }
     }
     return b->count;
@@ -265,12 +265,25 @@ uint64_t cpu_exec(X86CPU *cpu, uint64_t budget)
             }
             last = NULL;
             if (b) {
-                cpu->icount += b->count;
-                unsigned n = run_block(cpu, tc, b);
-                cpu->icount -= b->count - n;
-                if (n == b->count && !tc->stop) {
+                for (;;) {
+                    cpu->icount += b->count;
+                    unsigned n = run_block(cpu, tc, b);
+                    cpu->icount -= b->count - n;
+                    if (n != b->count || tc->stop) {
+                        break;
+                    }
                     last = b;
                     last_rip = rip;
+                    /* a loop that is one block: go round again right here while
+                     * nothing else needs looking at (the checks at the top of the
+                     * outer loop would all pass the same way) */
+                    if (cpu->s.rip != rip || tcache_chain(tc, b, rip, rip) != b ||
+                        cpu->icount - start >= budget || cpu->inhibit_irq ||
+                        atomic_load_explicit(&cpu->interrupt_request,
+                                             memory_order_relaxed) ||
+                        (*(volatile uint64_t *)&cpu->s.rflags & X86_FLAG_TF)) {
+                        break;
+                    }
                 }
                 continue;
             }

@@ -302,6 +302,8 @@ TCacheBlock *tcache_lookup(TCache *tc, X86CPU *cpu, uint64_t phys, const uint8_t
             break;               /* crosses the page or limit, or faults: slow path */
         }
         r->fn = resolve(cpu, &r->insn, table);
+        r->span = 1;
+        r->span_len = (uint8_t)len;
         count++;
         offset += (unsigned)len;
         if ((r->insn.flags & X86_F_BRANCH) || ends_block(&r->insn) ||
@@ -309,6 +311,7 @@ TCacheBlock *tcache_lookup(TCache *tc, X86CPU *cpu, uint64_t phys, const uint8_t
             break;
         }
     }
+    tcache_fuse(recs, count);
     if (count == 0) {
         if (p->blocks < 0) {
             /* nothing cached here after all; keep the page writable-fast */
@@ -547,11 +550,17 @@ static inline void fast_jump_rel(X86CPU *cpu, const X86DecodedInsn *insn)
     }
 }
 
-static void fast_jcc(X86CPU *cpu, const X86DecodedInsn *insn)
+static inline __attribute__((always_inline)) void fast_jcc_inline(X86CPU *cpu,
+                                                                  const X86DecodedInsn *insn)
 {
     if (fast_cond(cpu, insn->opcode & 15)) {
         fast_jump_rel(cpu, insn);
     }
+}
+
+static void fast_jcc(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    fast_jcc_inline(cpu, insn);
 }
 
 static void fast_jmp_rel(X86CPU *cpu, const X86DecodedInsn *insn)
@@ -559,10 +568,79 @@ static void fast_jmp_rel(X86CPU *cpu, const X86DecodedInsn *insn)
     fast_jump_rel(cpu, insn);
 }
 
-static void fast_jcc64(X86CPU *cpu, const X86DecodedInsn *insn)
+static inline __attribute__((always_inline)) void fast_jcc64_inline(X86CPU *cpu,
+                                                                    const X86DecodedInsn *insn)
 {
     if (fast_cond(cpu, insn->opcode & 15)) {
         exec_jump_near(cpu, cpu->s.rip + (uint64_t)insn->rel, insn->opsize);
+    }
+}
+
+static void fast_jcc64(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    fast_jcc64_inline(cpu, insn);
+}
+
+/* Fused INC/DEC reg + Jcc: the record of the INC/DEC spans the pair; the branch's
+ * record follows it. insn_rip moves to the branch before it runs (a #GP for a target
+ * past the CS limit is the branch's); RSP is not the register, so insn_rsp holds. */
+static inline const X86DecodedInsn *pair_second(const X86DecodedInsn *insn)
+{
+    const TCacheInsn *first =
+        (const TCacheInsn *)(const void *)((const char *)insn - offsetof(TCacheInsn, insn));
+    return &first[1].insn;
+}
+
+#define FUSED_INCDEC_JCC(name, field, dec, bits, jcc)                                   \
+    static void fused_##name##_jcc(X86CPU *cpu, const X86DecodedInsn *insn)            \
+    {                                                                                  \
+        fast_incdec(cpu, insn->field, dec, bits);                                      \
+        cpu->insn_rip += insn->len;                                                    \
+        jcc(cpu, pair_second(insn));                                                   \
+    }
+FUSED_INCDEC_JCC(inc_z32, reg, false, 32, fast_jcc_inline)
+FUSED_INCDEC_JCC(dec_z32, reg, true, 32, fast_jcc_inline)
+FUSED_INCDEC_JCC(inc_e32, rm, false, 32, fast_jcc_inline)
+FUSED_INCDEC_JCC(dec_e32, rm, true, 32, fast_jcc_inline)
+FUSED_INCDEC_JCC(inc_e64, rm, false, 64, fast_jcc64_inline)
+FUSED_INCDEC_JCC(dec_e64, rm, true, 64, fast_jcc64_inline)
+
+static ExecFn fused_with_jcc(ExecFn first, ExecFn second, unsigned reg)
+{
+    static const struct {
+        ExecFn first, second, fused;
+    } pairs[] = {
+        { fast_inc_z32, fast_jcc, fused_inc_z32_jcc },
+        { fast_dec_z32, fast_jcc, fused_dec_z32_jcc },
+        { fast_inc_e32, fast_jcc, fused_inc_e32_jcc },
+        { fast_dec_e32, fast_jcc, fused_dec_e32_jcc },
+        { fast_inc_e64, fast_jcc64, fused_inc_e64_jcc },
+        { fast_dec_e64, fast_jcc64, fused_dec_e64_jcc },
+    };
+    if (reg == R_ESP) {
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+        if (pairs[i].first == first && pairs[i].second == second) {
+            return pairs[i].fused;
+        }
+    }
+    return NULL;
+}
+
+void tcache_fuse(TCacheInsn *recs, unsigned count)
+{
+    for (unsigned i = 0; i + 1 < count; i++) {
+        TCacheInsn *a = &recs[i], *b = &recs[i + 1];
+        unsigned reg = a->fn == fast_inc_z32 || a->fn == fast_dec_z32 ? a->insn.reg
+                                                                     : a->insn.rm;
+        ExecFn fused = fused_with_jcc(a->fn, b->fn, reg);
+        if (fused) {
+            a->fn = fused;
+            a->span = 2;
+            a->span_len = (uint8_t)(a->insn.len + b->insn.len);
+            i++;
+        }
     }
 }
 

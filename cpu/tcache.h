@@ -20,6 +20,10 @@
  * Device DMA (address_space_write/map from a device: today only fw_cfg) is NOT
  * tracked: the engine flushes everything on a memory-map change and on reset.
  *
+ * Fused pairs: an INC/DEC of a register followed by a conditional near branch (the
+ * tail of most counted loops) runs as one handler (tcache_fuse); its record spans
+ * both instructions and the branch's record is skipped.
+ *
  * Memory is bounded: a fixed pool of blocks and of instruction records; when either
  * runs out the whole cache is flushed.
  *
@@ -43,6 +47,9 @@
 typedef struct TCacheInsn {
     ExecFn fn;
     X86DecodedInsn insn;
+    uint8_t span;             /* instructions this record's handler runs: 1, or 2 for
+                                 a fused pair (the second record stays, unused) */
+    uint8_t span_len;         /* their length in bytes */
 } TCacheInsn;
 
 typedef struct TCacheBlock {
@@ -176,6 +183,8 @@ void tcache_flush(TCache *tc);
 
 
 /* The specialised handler for `insn` if there is one, else `generic`. */
+/* Fuse instruction pairs of a freshly built run of `count` records (see above). */
+void tcache_fuse(TCacheInsn *recs, unsigned count);
 ExecFn tcache_specialize(const X86DecodedInsn *insn, X86CpuMode mode, ExecFn generic);
 
 #endif

@@ -3,7 +3,9 @@
  * self-modifying code (a loop that patches an immediate it already executed, in
  * the same block), a write through another linear alias of the code's physical
  * page, blocks that run to a page end and an instruction that crosses it, the
- * STI interrupt shadow when STI is inside a block, and the pool flush.
+ * STI interrupt shadow when STI is inside a block, the pool flush, and fused
+ * DEC/INC + Jcc pairs (instruction count, and a fault of the branch reported at the
+ * branch).
  */
 #include <check.h>
 #include <string.h>
@@ -224,6 +226,53 @@ START_TEST(test_phys_store_invalidates)
 }
 END_TEST
 
+/* mov ecx,1000; xor eax,eax; L: add eax,2; dec ecx; jnz L; hlt: the DEC/JNZ pair
+ * runs fused, yet every instruction is counted. */
+START_TEST(test_fused_loop_counts_every_instruction)
+{
+    Fixture f = fx_new();
+    static const uint8_t code[] = {
+        0xb9, 0xe8, 0x03, 0x00, 0x00,      /* mov ecx, 1000 */
+        0x31, 0xc0,                        /* xor eax, eax */
+        0x83, 0xc0, 0x02,                  /* L: add eax, 2 */
+        0x49,                              /* dec ecx */
+        0x75, 0xfa,                        /* jnz L */
+        0xf4,                              /* hlt */
+    };
+    uint64_t retired = ch_run(f.h, CODE, code, sizeof(code));
+    ck_assert(f.h->cpu.halted);
+    ck_assert_uint_eq(f.h->cpu.s.regs[R_EAX], 2000);
+    ck_assert_uint_eq(f.h->cpu.s.regs[R_ECX], 0);
+    ck_assert_uint_eq(retired, 2 + 3 * 1000 + 1);
+    fx_free(&f);
+}
+END_TEST
+
+/* mov ecx,2; dec ecx; jnz past the CS limit: the fused pair's DEC is done and the
+ * #GP(0) is the JNZ's (the frame's EIP is the branch). */
+START_TEST(test_fused_branch_fault_is_the_branchs)
+{
+    Fixture f = fx_new();
+    static const uint8_t code[] = {
+        0xb9, 0x02, 0x00, 0x00, 0x00,      /* mov ecx, 2 */
+        0x49,                              /* dec ecx */
+        0x75, 0x40,                        /* jnz CODE + 0x48: beyond the limit */
+        0xf4, 0xf4, 0xf4, 0xf4,
+        0xf4,                              /* CODE + 0xc: the #GP handler */
+    };
+    ch_set_gate(f.h, 13, CODE + 0xc, 0, false);
+    f.h->cpu.s.seg[R_CS].limit = CODE + 0x1f;
+    ch_run(f.h, CODE, code, sizeof(code));
+    ck_assert(f.h->cpu.halted);
+    ck_assert_uint_eq(f.h->cpu.s.rip, CODE + 0xd);
+    ck_assert_uint_eq(f.h->cpu.s.regs[R_ECX], 1);
+    uint32_t esp = (uint32_t)f.h->cpu.s.regs[R_ESP];
+    ck_assert_uint_eq(ch_rd32(f.h, esp), 0);              /* error code */
+    ck_assert_uint_eq(ch_rd32(f.h, esp + 4), CODE + 6);   /* EIP: the JNZ */
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *tcache_suite(void)
 {
     Suite *s = suite_create("tcache");
@@ -236,6 +285,8 @@ static Suite *tcache_suite(void)
     tcase_add_test(tc, test_sti_without_interrupt);
     tcase_add_test(tc, test_lookup_invalidate_flush);
     tcase_add_test(tc, test_phys_store_invalidates);
+    tcase_add_test(tc, test_fused_loop_counts_every_instruction);
+    tcase_add_test(tc, test_fused_branch_fault_is_the_branchs);
     suite_add_tcase(s, tc);
     return s;
 }
