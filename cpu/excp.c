@@ -4,8 +4,8 @@
  * switch from the TSS (16- and 32-bit gates and TSSes, V86 -> ring 0), 64-bit IDT
  * gates with IST, the double and triple fault rules, IRET (real, V86, same
  * privilege, outer ring, back to V86, IRETQ), and far JMP/CALL/RET directly and
- * through call gates (with parameter copying). Hardware task switches are not
- * implemented: task gates and TSS targets raise #GP (logged under -d unimp).
+ * through call gates (with parameter copying). Task gates, TSS targets and IRET with
+ * NT hand over to the hardware task switch (task.c).
  *
  * Every transfer reads and checks everything and pushes its frame first, then
  * commits the registers, so a fault half-way leaves the architectural state as it
@@ -16,6 +16,7 @@
 #include <inttypes.h>
 
 #include "cpu/seg.h"
+#include "cpu/task.h"
 #include "system/log.h"
 
 /* ---- a stack being built or unwound (not yet committed to RSP) ---- */
@@ -262,8 +263,14 @@ static void deliver_protected(X86CPU *cpu, int vector, ExcpSource src, bool has_
         cpu_raise_err(cpu, EXCP_NP, idt_err);
     }
     if (type == DESC_TASK) {
-        log_item(LOG_UNIMP, "unimp: task gate for vector %#x\n", vector);
-        cpu_raise_err(cpu, EXCP_GP, idt_err);
+        unsigned tsize = task_switch(cpu, (uint16_t)(gate >> 16), TASK_FROM_INT, ext);
+        if (has_error) {
+            Stack est;
+            stack_init(cpu, &est, &s->seg[R_SS], s->regs[R_ESP], cpu->cpl, false, ext);
+            stack_push(cpu, &est, error_code, tsize);
+            stack_commit_sp(cpu, &est);
+        }
+        return;
     }
     bool gate32 = type & 8;
     unsigned psize = gate32 ? 4 : 2;
@@ -474,8 +481,11 @@ void excp_iret(X86CPU *cpu, unsigned opbits)
         return;
     }
     if ((s->rflags & X86_FLAG_NT) && !cpu->long_mode) {
-        log_item(LOG_UNIMP, "unimp: IRET with NT (task return)\n");
-        cpu_raise_err(cpu, EXCP_GP, 0);
+        /* back to the task in this TSS's link field */
+        uint16_t link = (uint16_t)cpu_ld_linear(cpu, s->tr.base, 2, false);
+        task_switch(cpu, link, TASK_FROM_IRET, 0);
+        cpu->nmi_blocked = false;
+        return;
     }
     bool mode64 = cpu->code_mode == X86_MODE_64;
     stack_init(cpu, &st, &s->seg[R_SS], s->regs[R_ESP], cpu->cpl, mode64, 0);
@@ -666,6 +676,23 @@ static bool far_target(X86CPU *cpu, uint16_t sel, X86Segment *cs, Gate *gate)
     return false;
 }
 
+/* A far JMP/CALL to a TSS or a task gate outside IA-32e mode: the task switch does it
+ * all. False for every other target (far_target checks those). */
+static bool far_task_target(X86CPU *cpu, uint16_t sel, TaskSource src)
+{
+    uint64_t desc;
+    if (cpu->long_mode || (sel & ~3u) == 0 || !seg_read_desc(cpu, sel, &desc)) {
+        return false;
+    }
+    unsigned type = (desc >> 40) & 0x1f;          /* S bit included: 0 for system */
+    if (type != DESC_TASK && type != DESC_TSS16_AVAIL && type != DESC_TSS16_BUSY &&
+        type != DESC_TSS32_AVAIL && type != DESC_TSS32_BUSY) {
+        return false;
+    }
+    task_far_transfer(cpu, sel, desc, src);
+    return true;
+}
+
 void excp_far_jmp(X86CPU *cpu, uint16_t selector, uint64_t offset, unsigned opbits)
 {
     X86State *s = &cpu->s;
@@ -676,6 +703,9 @@ void excp_far_jmp(X86CPU *cpu, uint16_t selector, uint64_t offset, unsigned opbi
         seg_load_real(cpu, R_CS, selector);
         s->rip = opbits == 32 ? (uint32_t)offset : (uint16_t)offset;
         cpu_update_mode(cpu);
+        return;
+    }
+    if (far_task_target(cpu, selector, TASK_FROM_JMP)) {
         return;
     }
     if (far_target(cpu, selector, &cs, &gate)) {
@@ -709,6 +739,9 @@ void excp_far_call(X86CPU *cpu, uint16_t selector, uint64_t offset, unsigned opb
         seg_load_real(cpu, R_CS, selector);
         s->rip = opbits == 32 ? (uint32_t)offset : (uint16_t)offset;
         cpu_update_mode(cpu);
+        return;
+    }
+    if (far_task_target(cpu, selector, TASK_FROM_CALL)) {
         return;
     }
     if (far_target(cpu, selector, &cs, &gate)) {

@@ -7,7 +7,7 @@ ROMS=${ROMS:-build/roms}
 QEMU=${QEMU:-qemu-system-x86_64}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 # shellcheck disable=SC2034  # used by the scripts that source this file
-ROM_NAMES="hello pit_irq serial_irq smp ioapic_irq faults pagefaults pagefaults64 v86"
+ROM_NAMES="hello pit_irq serial_irq smp ioapic_irq faults pagefaults pagefaults64 v86 tasks"
 fails=0
 
 # rom_expectations NAME: what a good run of program NAME looks like. Sets rom_status
@@ -78,6 +78,14 @@ pagefaults64: done'
 V86: byte 0x000000a5 0x00020345
 GP from V86: error 0x00000000 vm 0x00020000 ip 0x0000102e
 v86: done'
+        ;;
+    tasks)
+        rom_status=51               # 0x19
+        rom_needs_hw="kvm_pvm's ring-0 emulator has no task switch, and INT n in ring 3 raises #UD there"
+        rom_patterns='call through task gate: runs 0x00000001 link 0x00000028 nt 0x00004000 task 1 ebx 0x00001234
+int through task gate: runs 0x00000002
+GP task: error 0x00001000
+tasks: done'
         ;;
     *)
         return 1
