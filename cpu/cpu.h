@@ -126,6 +126,8 @@ typedef struct X86CPU {
     bool triple_fault;         /* set by cpu_exec on a triple fault (cpu_exec returns;
                                   the engine resets the machine and clears it) */
     bool nmi_blocked;          /* inside an NMI handler (until the next IRET) */
+    bool one_at_a_time;        /* cpu_exec decodes and runs single instructions (no
+                                  blocks): a budget of 1 is then exactly one */
     /* Engine hooks (all optional):
      * ack_interrupt: acknowledge the pending maskable interrupt (called when
      *   CPU_INTERRUPT_HARD is set and the CPU can take it) and return its vector, or

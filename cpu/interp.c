@@ -250,7 +250,7 @@ uint64_t cpu_exec(X86CPU *cpu, uint64_t budget)
          * handler stored RIP defeats store forwarding) */
         bool single_step = (*(volatile uint64_t *)&cpu->s.rflags & X86_FLAG_TF) != 0;
         TCache *tc = cpu->tcache;
-        if (__builtin_expect(!single_step && tc && !shadowed &&
+        if (__builtin_expect(!single_step && tc && !shadowed && !cpu->one_at_a_time &&
                              !(log_mask & (LOG_IN_ASM | LOG_CPU | LOG_EXEC)), 1)) {
             uint64_t rip = cpu->s.rip;
             cpu->insn_rip = rip;

@@ -340,6 +340,9 @@ static void kvm_cpu_handle_exit(KvmCpu *kc)
                      (uint64_t)run->fail_entry.hardware_entry_failure_reason);
         break;
     case KVM_EXIT_INTERNAL_ERROR:
+        if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION && kvm_fallback_step(kc)) {
+            break;                      /* the interpreter ran it */
+        }
         kvm_cpu_fail(kc, "KVM internal error: %s (suberror %u)",
                      kvm_internal_error_name(run->internal.suberror),
                      run->internal.suberror);
@@ -664,6 +667,7 @@ void kvm_cpu_destroy_all(Machine *m)
         }
         munmap(kc->run, (size_t)s->vcpu_mmap_size);
         close(kc->fd);
+        kvm_fallback_free(kc);
         free(kc);
         m->cpus[i]->engine = NULL;
     }

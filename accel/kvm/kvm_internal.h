@@ -105,6 +105,8 @@ typedef struct KvmCpu {
     bool halted_for_event;   /* asked for shutdown/reset: run nothing until stopped */
     uint64_t tsc_seen;       /* the TSC as get_state last read it */
     bool tsc_seen_valid;
+    struct X86CPU *fallback; /* interpreter CPU for what KVM cannot emulate, or NULL */
+    uint64_t fallback_steps; /* instructions it ran */
 } KvmCpu;
 
 static inline KvmState *kvm_state(Machine *m)
@@ -133,6 +135,11 @@ void kvm_cpu_get_state(CPUState *cpu);
 void kvm_cpu_set_state(CPUState *cpu);
 void kvm_cpu_destroy_all(Machine *m);
 void kvm_cpu_install_kick_handler(void);
+
+/* kvm_fallback.c: run the instruction KVM failed to emulate in the interpreter and
+ * put the resulting state back; false if that was impossible (the caller fails). */
+bool kvm_fallback_step(KvmCpu *kc);
+void kvm_fallback_free(KvmCpu *kc);
 
 /* kvm_cpuid.c: set the vCPU's CPUID table from what KVM supports. */
 bool kvm_cpuid_setup(KvmCpu *kc, int nr_cpus, Error **errp);

@@ -7,7 +7,7 @@ ROMS=${ROMS:-build/roms}
 QEMU=${QEMU:-qemu-system-x86_64}
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 # shellcheck disable=SC2034  # used by the scripts that source this file
-ROM_NAMES="hello pit_irq serial_irq smp ioapic_irq faults pagefaults pagefaults64 v86 tasks"
+ROM_NAMES="hello pit_irq serial_irq smp ioapic_irq faults pagefaults pagefaults64 v86 tasks ring0_iret"
 fails=0
 
 # rom_expectations NAME: what a good run of program NAME looks like. Sets rom_status
@@ -73,15 +73,22 @@ pagefaults64: done'
         ;;
     v86)
         rom_status=43               # 0x15
-        rom_needs_hw="kvm_pvm's ring-0 emulator has no protected-mode IRET or task switch, the only ways into virtual-8086 mode"
+        rom_needs_hw="kvm_pvm runs 32-bit ring 3 in its instruction emulator, which turns the program's INT n into #UD"
         rom_patterns=' vm 0x00020000 cs 0x00000700 ds 0x00002000 es 0x00002034
 V86: byte 0x000000a5 0x00020345
 GP from V86: error 0x00000000 vm 0x00020000 ip 0x0000102e
 v86: done'
         ;;
+    ring0_iret)
+        rom_status=53               # 0x1a
+        rom_patterns='ring0: same-ring IRETs 0x00000001
+ring0: INT3 handled 0x00000002 ebx 0x0000b0b0
+ring0: INT3 pushed the address after it
+ring0_iret: done'
+        ;;
     tasks)
         rom_status=51               # 0x19
-        rom_needs_hw="kvm_pvm's ring-0 emulator has no task switch, and INT n in ring 3 raises #UD there"
+        rom_needs_hw="kvm_pvm runs 32-bit ring 3 in its instruction emulator, which has no far CALL through a task gate and turns INT n into #UD"
         rom_patterns='call through task gate: runs 0x00000001 link 0x00000028 nt 0x00004000 task 1 ebx 0x00001234
 int through task gate: runs 0x00000002
 GP task: error 0x00001000
