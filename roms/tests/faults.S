@@ -34,15 +34,10 @@ test_setup:
     rep stosl
     movb $0, io_tss + TSS_SIZE + (COM1 / 8)          /* 0x3f8-0x3ff allowed */
     andb $0x0f, io_tss + TSS_SIZE + (EXIT_PORT / 8)  /* 0xf4-0xf7 allowed */
-    movl $gdt + SEL_IO_TSS, %edi
+    movl $gdt + SEL_IO_TSS, %ecx
     movl $io_tss, %edx
-    movw $(TSS_SIZE + IOMAP_BYTES), (%edi)          /* limit: the map and its end byte */
-    movw %dx, 2(%edi)
-    shrl $16, %edx
-    movb %dl, 4(%edi)
-    movb $0x89, 5(%edi)
-    movb $0, 6(%edi)
-    movb %dh, 7(%edi)
+    movl $(TSS_SIZE + IOMAP_BYTES), %eax            /* limit: the map and its end byte */
+    call gdt_set_tss
     movw $SEL_IO_TSS, %ax
     ltr %ax
     movl $13, %eax

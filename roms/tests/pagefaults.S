@@ -8,11 +8,9 @@
  * Ends with status 0x18 (process exit code 0x31).
  */
 #include "testlib.inc"
+#include "pagefault_probes.inc"
 
 #define STATUS_OK 0x18
-#define PAGE_NOT_PRESENT 0x300000
-#define PAGE_READ_ONLY 0x301000
-#define PAGE_SUPERVISOR 0x302000
 
     .text
 test_setup:
@@ -52,46 +50,21 @@ test_setup:
     popl %eax
     ret
 
-/* #PF: record error code and CR2, resume at recover_eip. */
+/* #PF: record error code and CR2, resume at pf_recover_eip. */
 pf_handler:
-    popl last_error
+    popl pf_error
     pushl %eax
     movl %cr2, %eax
-    movl %eax, last_cr2
-    movl recover_eip, %eax
+    movl %eax, pf_cr2
+    movl pf_recover_eip, %eax
     movl %eax, 4(%esp)
     popl %eax
     jmp iret_user
 
-/* print "PF: error E cr2 C" from the recorded values */
-print_pf:
-    pushl %eax
-    print_str msg_pf
-    movl last_error, %eax
-    call put_hex
-    print_str msg_cr2
-    movl last_cr2, %eax
-    call put_hex
-    movb $CH_NL, %al
-    call putc
-    popl %eax
-    ret
-
 user_main:
     call serial_init
     print_str msg_start
-    movl $1f, recover_eip
-    movl PAGE_NOT_PRESENT, %eax
-1:
-    call print_pf
-    movl $1f, recover_eip
-    movl $1, PAGE_READ_ONLY
-1:
-    call print_pf
-    movl $1f, recover_eip
-    movl PAGE_SUPERVISOR, %eax
-1:
-    call print_pf
+    call pf_probes
     print_str msg_done
     movl $STATUS_OK, %eax
     jmp test_exit
@@ -99,21 +72,8 @@ user_main:
     .section .rodata
 msg_start:
     .asciz "pagefaults: #PF error codes and CR2 under 32-bit paging\n"
-msg_pf:
-    .asciz "PF: error "
-msg_cr2:
-    .asciz " cr2 "
 msg_done:
     .asciz "pagefaults: done\n"
-
-    .data
-    .balign 4
-recover_eip:
-    .long 0
-last_error:
-    .long 0
-last_cr2:
-    .long 0
 
     .bss
     .balign 4096

@@ -10,11 +10,9 @@
  * IA-32e mode. Ends with status 0x17 (process exit code 0x2f).
  */
 #include "testlib.inc"
+#include "pagefault_probes.inc"
 
 #define STATUS_OK 0x17
-#define PAGE_NOT_PRESENT 0x300000
-#define PAGE_READ_ONLY 0x301000
-#define PAGE_SUPERVISOR 0x302000
 #define PAGE_NO_EXECUTE 0x303000
 #define PTE_USER_RW 7
 #define PDE_LARGE_USER_RW 0x87
@@ -80,17 +78,12 @@ test_setup:
     movl tss_array + 4, %eax
     movl %eax, tss64 + 4
     movw $TSS64_SIZE, tss64 + 102
-    movl $gdt + SEL_TSS64, %edi
+    movl $gdt + SEL_TSS64, %ecx
     movl $tss64, %edx
-    movw $(TSS64_SIZE - 1), (%edi)
-    movw %dx, 2(%edi)
-    shrl $16, %edx
-    movb %dl, 4(%edi)
-    movb $0x89, 5(%edi)
-    movb $0, 6(%edi)
-    movb %dh, 7(%edi)
-    movl $0, 8(%edi)
-    movl $0, 12(%edi)
+    movl $(TSS64_SIZE - 1), %eax
+    call gdt_set_tss
+    movl $0, 8(%ecx)                        /* base 63:32 and the reserved dword */
+    movl $0, 12(%ecx)
     /* long mode: PAE, CR3, EFER.LME and NXE, then paging */
     movl %cr4, %eax
     orl $CR4_PAE, %eax
@@ -115,11 +108,11 @@ test_setup:
 /* #PF in 64-bit mode. Stack: error code, RIP, CS, RFLAGS, RSP, SS. */
 pf64:
     popq %rax
-    movl %eax, last_error(%rip)
+    movl %eax, pf_error(%rip)
     movq %cr2, %rax
-    movl %eax, last_cr2(%rip)
+    movl %eax, pf_cr2(%rip)
     movl 24(%rsp), %ecx                     /* the user stack pointer */
-    movl recover_eip(%rip), %edx
+    movl pf_recover_eip(%rip), %edx
     pushq 16(%rsp)                          /* the user's RFLAGS (interrupts off) */
     popfq
     sysexit                                 /* to compatibility mode, ring 3 */
@@ -134,40 +127,15 @@ unexpected64:
     jmp 1b
     .code32
 
-/* print "PF: error E cr2 C" from the recorded values */
-print_pf:
-    pushl %eax
-    print_str msg_pf
-    movl last_error, %eax
-    call put_hex
-    print_str msg_cr2
-    movl last_cr2, %eax
-    call put_hex
-    movb $CH_NL, %al
-    call putc
-    popl %eax
-    ret
-
 user_main:
     call serial_init
     print_str msg_start
-    movl $1f, recover_eip
-    movl PAGE_NOT_PRESENT, %eax
-1:
-    call print_pf
-    movl $1f, recover_eip
-    movl $1, PAGE_READ_ONLY
-1:
-    call print_pf
-    movl $1f, recover_eip
-    movl PAGE_SUPERVISOR, %eax
-1:
-    call print_pf
-    movl $1f, recover_eip
+    call pf_probes
+    movl $1f, pf_recover_eip
     movl $PAGE_NO_EXECUTE, %eax
     jmp *%eax
 1:
-    call print_pf
+    call pf_print
     print_str msg_done
     movl $STATUS_OK, %eax
     jmp test_exit
@@ -175,21 +143,10 @@ user_main:
     .section .rodata
 msg_start:
     .asciz "pagefaults64: #PF error codes and CR2 under IA-32e paging, NX\n"
-msg_pf:
-    .asciz "PF: error "
-msg_cr2:
-    .asciz " cr2 "
 msg_done:
     .asciz "pagefaults64: done\n"
 
     .data
-    .balign 4
-recover_eip:
-    .long 0
-last_error:
-    .long 0
-last_cr2:
-    .long 0
     .balign 4
     .word 0
 idt64_descriptor:

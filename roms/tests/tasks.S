@@ -46,17 +46,6 @@ tss_init:
     popl %eax
     ret
 
-/* gdt_tss: ECX = GDT slot address, EDX = TSS: an available 32-bit TSS descriptor */
-gdt_tss:
-    movw $(TSS_SIZE - 1), (%ecx)
-    movw %dx, 2(%ecx)
-    shrl $16, %edx
-    movb %dl, 4(%ecx)
-    movb $0x89, 5(%ecx)
-    movb $0, 6(%ecx)
-    movb %dh, 7(%ecx)
-    ret
-
 /* idt_task_gate: EAX = vector, CL = gate byte, DX = TSS selector */
 idt_task_gate:
     pushl %edi
@@ -79,12 +68,13 @@ test_setup:
     movl $task3_entry, %eax
     movl $(task_stacks + 2 * TASK_STACK), %edx
     call tss_init
+    movl $(TSS_SIZE - 1), %eax
     leal gdt + SEL_TSS2, %ecx
     movl $tss2, %edx
-    call gdt_tss
+    call gdt_set_tss
     leal gdt + SEL_TSS3, %ecx
     movl $tss3, %edx
-    call gdt_tss
+    call gdt_set_tss
     /* the GDT task gate: selector of task 2's TSS, DPL 3 */
     leal gdt + SEL_GATE2, %ecx
     movl $0, (%ecx)
