@@ -113,7 +113,7 @@ uint64_t exec_ea(X86CPU *cpu, const X86DecodedInsn *insn)
 
 /* ---- operand sizes ---- */
 
-static unsigned kind_bits(unsigned kind, unsigned opsize)
+static unsigned kind_bits_compute(unsigned kind, unsigned opsize)
 {
     switch (kind) {
     case X86_OPND_Eb: case X86_OPND_Gb: case X86_OPND_Mb: case X86_OPND_Ib:
@@ -139,6 +139,25 @@ static unsigned kind_bits(unsigned kind, unsigned opsize)
         /* v-sized kinds; Iz/IbS are sign-extended to the operand size */
         return opsize;
     }
+}
+
+/* kind_bits_compute for every kind and operand size (0, 8, 16, 32, 64: index size/8),
+ * filled before main: every generic operand access asks. */
+static uint8_t kind_bits_table[X86_OPND_COUNT][9];
+
+__attribute__((constructor)) static void kind_bits_table_init(void)
+{
+    static const unsigned sizes[] = { 0, 8, 16, 32, 64 };
+    for (unsigned kind = 0; kind < X86_OPND_COUNT; kind++) {
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+            kind_bits_table[kind][sizes[i] / 8] = (uint8_t)kind_bits_compute(kind, sizes[i]);
+        }
+    }
+}
+
+static inline unsigned kind_bits(unsigned kind, unsigned opsize)
+{
+    return kind_bits_table[kind][opsize >> 3];         /* opsize: 0, 8, 16, 32 or 64 */
 }
 
 unsigned exec_operand_bits(const X86DecodedInsn *insn, int n)
