@@ -200,9 +200,10 @@ static inline void cpu_set_cc(X86CPU *cpu, CCOp op, unsigned size, uint64_t dst,
  * supervisor accesses to the GDT/IDT/TSS). All raise #PF as needed. */
 uint64_t cpu_ld_linear(X86CPU *cpu, uint64_t linear, unsigned size, bool user);
 void cpu_st_linear(X86CPU *cpu, uint64_t linear, uint64_t value, unsigned size, bool user);
-/* Segmented data accesses (limit and rights checked, #GP/#SS raised): seg is R_ES..R_GS. */
-uint64_t cpu_ld(X86CPU *cpu, int seg, uint64_t offset, unsigned size);
-void cpu_st(X86CPU *cpu, int seg, uint64_t offset, uint64_t value, unsigned size);
+/* Segmented data accesses (limit and rights checked, #GP/#SS raised): seg is R_ES..R_GS.
+ * cpu_ld/cpu_st (below the TLB bits) do the common case inline and call these. */
+uint64_t cpu_ld_slow(X86CPU *cpu, int seg, uint64_t offset, unsigned size);
+void cpu_st_slow(X86CPU *cpu, int seg, uint64_t offset, uint64_t value, unsigned size);
 /* Fetch up to `max` code bytes at CS:rip into buf; returns how many (at least 1,
  * or raises #PF/#GP). */
 unsigned cpu_fetch_code(X86CPU *cpu, uint64_t rip, uint8_t *buf, unsigned max);
@@ -228,6 +229,56 @@ uint64_t cpu_exec(X86CPU *cpu, uint64_t budget);
 /* More TLB permission bits (see mmu.c): TLB_WRITE is "supervisor may write", this one
  * "user may write" (both only once the page's dirty bit is set). */
 #define TLB_USER_WRITE (1u << 6)
+
+/* The inline part of cpu_ld/cpu_st: in 64-bit mode, through a segment without a base
+ * (not FS/GS), an access inside one page that the TLB maps to plain RAM with the
+ * permission the access needs (the same test as the MMU's TLB lookup) goes straight
+ * to the host page. Anything else, every fault included, takes the slow path. */
+static inline uint8_t *cpu_ram_fast(X86CPU *cpu, int seg, uint64_t offset, unsigned size,
+                                    bool write)
+{
+    if (cpu->code_mode != X86_MODE_64 || seg == R_FS || seg == R_GS ||
+        (offset & 0xfff) + size > 4096) {
+        return NULL;
+    }
+    const TLBEntry *e = &cpu->tlb[(offset >> 12) & (TLB_SIZE - 1)];
+    bool user = cpu->cpl == 3;
+    uint32_t need = write ? (user ? TLB_USER_WRITE : TLB_WRITE) : (user ? TLB_USER : TLB_READ);
+    uint32_t avoid = write ? (TLB_MMIO | TLB_ROM) : TLB_MMIO;
+    if (e->vpage != ((offset & ~UINT64_C(0xfff)) | 1) || (e->perm & (need | avoid)) != need) {
+        return NULL;
+    }
+    return e->host + (offset & 0xfff);
+}
+
+static inline uint64_t cpu_ld(X86CPU *cpu, int seg, uint64_t offset, unsigned size)
+{
+    const uint8_t *p = cpu_ram_fast(cpu, seg, offset, size, false);
+    if (__builtin_expect(p != NULL, 1)) {
+        switch (size) {
+        case 1: return p[0];
+        case 2: { uint16_t v; __builtin_memcpy(&v, p, 2); return v; }
+        case 4: { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
+        default: { uint64_t v; __builtin_memcpy(&v, p, 8); return v; }
+        }
+    }
+    return cpu_ld_slow(cpu, seg, offset, size);
+}
+
+static inline void cpu_st(X86CPU *cpu, int seg, uint64_t offset, uint64_t value,
+                          unsigned size)
+{
+    uint8_t *p = cpu_ram_fast(cpu, seg, offset, size, true);
+    if (__builtin_expect(p != NULL, 1)) {
+        switch (size) {
+        case 1: p[0] = (uint8_t)value; return;
+        case 2: { uint16_t v = (uint16_t)value; __builtin_memcpy(p, &v, 2); return; }
+        case 4: { uint32_t v = (uint32_t)value; __builtin_memcpy(p, &v, 4); return; }
+        default: __builtin_memcpy(p, &value, 8); return;
+        }
+    }
+    cpu_st_slow(cpu, seg, offset, value, size);
+}
 
 /* Lazy-flags conventions the flag code (cpu.c) relies on, beyond the comment above:
  *   ADD/SUB/LOGIC: dst = result, src = second operand, src2 = first operand.

@@ -57,13 +57,13 @@ static uint64_t seg_linear(X86CPU *cpu, int seg, uint64_t offset, unsigned size,
     return (sg->base + offset) & 0xffffffffull;
 }
 
-uint64_t cpu_ld(X86CPU *cpu, int seg, uint64_t offset, unsigned size)
+uint64_t cpu_ld_slow(X86CPU *cpu, int seg, uint64_t offset, unsigned size)
 {
     uint64_t linear = seg_linear(cpu, seg, offset, size, false);
     return cpu_ld_linear(cpu, linear, size, cpu->cpl == 3);
 }
 
-void cpu_st(X86CPU *cpu, int seg, uint64_t offset, uint64_t value, unsigned size)
+void cpu_st_slow(X86CPU *cpu, int seg, uint64_t offset, uint64_t value, unsigned size)
 {
     uint64_t linear = seg_linear(cpu, seg, offset, size, true);
     cpu_st_linear(cpu, linear, value, size, cpu->cpl == 3);

@@ -169,6 +169,43 @@ START_TEST(test_interp_runner_vector_state)
 }
 END_TEST
 
+/* 64-bit loads and stores at CPL 3 (the interpreter's inline RAM path): a read of a
+ * supervisor-only page of the runner (its GDT) is #PF with error code 5 (present,
+ * user) reported at the load; a store into the snippet's own next instruction
+ * takes effect before it runs (self-modifying code). */
+START_TEST(test_interp_runner_user_access_and_smc)
+{
+    static const uint8_t read_gdt[] = { 0x48, 0x8b, 0x04, 0x25, 0x00, 0x30, 0x00, 0x10 };
+    DtCase c = { .len = sizeof(read_gdt), .ngroups = 1, .group_end = { sizeof(read_gdt) } };
+    memcpy(c.code, read_gdt, sizeof(read_gdt));          /* mov rax, [DT_CODE + 0x3000] */
+    c.regs[3] = DT_DATA;
+    DtResult *r = calloc(1, sizeof(*r));
+    ck_assert(interp->run_batch(interp, &c, r, 1));
+    ck_assert_int_eq(r->vector, 14);
+    ck_assert_uint_eq(r->error_code, 5);
+    ck_assert_uint_eq(r->rip, DT_CODE);
+
+    /* mov byte [rip + 1], 2 (patches the immediate of the next instruction);
+     * mov eax, 1 */
+    static const uint8_t smc[] = { 0xc6, 0x05, 0x01, 0x00, 0x00, 0x00, 0x02,
+                                   0xb8, 0x01, 0x00, 0x00, 0x00 };
+    DtCase d = { .len = sizeof(smc), .ngroups = 1, .group_end = { sizeof(smc) } };
+    memcpy(d.code, smc, sizeof(smc));
+    d.regs[3] = DT_DATA;
+    ck_assert(interp->run_batch(interp, &d, r, 1));
+    ck_assert_int_eq(r->vector, -1);
+    ck_assert_uint_eq(r->regs[0], 2);
+    if (native) {
+        DtResult *n = calloc(1, sizeof(*n));
+        char why[160];
+        ck_assert(native->run_batch(native, &d, n, 1));
+        ck_assert_msg(dt_compare(&d, n, r, why, sizeof(why)), "%s", why);
+        free(n);
+    }
+    free(r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("difftest");
@@ -178,6 +215,7 @@ int main(void)
     tcase_add_test(tc, test_compare_detects_differences);
     tcase_add_test(tc, test_interp_runner_reports_de);
     tcase_add_test(tc, test_interp_runner_vector_state);
+    tcase_add_test(tc, test_interp_runner_user_access_and_smc);
     tcase_add_test(tc, test_random_snippets_match_host);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
