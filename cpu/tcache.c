@@ -529,6 +529,24 @@ static void fast_mov_gv_ev_64(X86CPU *cpu, const X86DecodedInsn *insn)
 {
     cpu->s.regs[insn->reg] = cpu->s.regs[insn->rm];
 }
+/* MOV between a register and memory: the operand-kind dispatch of exec_read/write is
+ * skipped; cpu_ld/cpu_st still do every check (inline only on a plain TLB hit). */
+static void fast_mov_load_32(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    cpu->s.regs[insn->reg] = cpu_ld(cpu, insn->seg, exec_ea(cpu, insn), 4);
+}
+static void fast_mov_load_64(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    cpu->s.regs[insn->reg] = cpu_ld(cpu, insn->seg, exec_ea(cpu, insn), 8);
+}
+static void fast_mov_store_32(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    cpu_st(cpu, insn->seg, exec_ea(cpu, insn), cpu->s.regs[insn->reg] & 0xffffffffu, 4);
+}
+static void fast_mov_store_64(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    cpu_st(cpu, insn->seg, exec_ea(cpu, insn), cpu->s.regs[insn->reg], 8);
+}
 static void fast_mov_z_imm_32(X86CPU *cpu, const X86DecodedInsn *insn)
 {
     cpu->s.regs[insn->reg] = insn->imm & 0xffffffffu;
@@ -721,6 +739,12 @@ ExecFn tcache_specialize(const X86DecodedInsn *insn, X86CpuMode mode, ExecFn gen
     case X86_OP_MOV:
         if (o[0] == X86_OPND_Ev && o[1] == X86_OPND_Gv && reg_rm) {
             return w ? fast_mov_ev_gv_64 : fast_mov_ev_gv_32;
+        }
+        if (o[0] == X86_OPND_Ev && o[1] == X86_OPND_Gv && (insn->flags & X86_F_MEM)) {
+            return w ? fast_mov_store_64 : fast_mov_store_32;
+        }
+        if (o[0] == X86_OPND_Gv && o[1] == X86_OPND_Ev && (insn->flags & X86_F_MEM)) {
+            return w ? fast_mov_load_64 : fast_mov_load_32;
         }
         if (o[0] == X86_OPND_Gv && o[1] == X86_OPND_Ev && reg_rm) {
             return w ? fast_mov_gv_ev_64 : fast_mov_gv_ev_32;
