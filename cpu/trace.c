@@ -189,6 +189,10 @@ void trace_cpu_state(X86CPU *cpu, FILE *out)
 void trace_insn(X86CPU *cpu, const uint8_t *bytes, unsigned len)
 {
     uint64_t rip = cpu->insn_rip;
+    uint64_t linear = cpu->s.seg[R_CS].base + rip;
+    if (!log_addr_wanted(cpu->code_mode == X86_MODE_64 ? linear : linear & 0xffffffffu)) {
+        return;                         /* outside -dfilter */
+    }
     char where[64];
     trace_format_address(cpu, rip, where, sizeof(where));
     FILE *out = log_file();

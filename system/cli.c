@@ -12,7 +12,7 @@
 typedef enum OptId {
     OPT_ACCEL, OPT_ENABLE_KVM, OPT_M, OPT_SMP, OPT_CPU, OPT_KERNEL, OPT_INITRD, OPT_APPEND,
     OPT_BIOS, OPT_MACHINE, OPT_DEVICE, OPT_SERIAL, OPT_CHARDEV, OPT_NOGRAPHIC, OPT_DISPLAY,
-    OPT_NO_REBOOT, OPT_D, OPT_DLOG, OPT_MONITOR, OPT_DEBUGCON, OPT_NAME, OPT_HELP,
+    OPT_NO_REBOOT, OPT_D, OPT_DFILTER, OPT_DLOG, OPT_MONITOR, OPT_DEBUGCON, OPT_NAME, OPT_HELP,
     OPT_VERSION, OPT_UNSUPPORTED,
 } OptId;
 
@@ -62,7 +62,7 @@ static const OptDef options[] = {
     { "s", OPT_UNSUPPORTED, false, NULL },
     { "S", OPT_UNSUPPORTED, false, NULL },
     { "snapshot", OPT_UNSUPPORTED, false, NULL },
-    { "dfilter", OPT_UNSUPPORTED, true, NULL },
+    { "dfilter", OPT_DFILTER, true, "RANGE,...      per-instruction -d items only for these addresses" },
 };
 
 #define NR_OPTIONS (sizeof(options) / sizeof(options[0]))
@@ -370,6 +370,7 @@ bool cli_parse(int argc, char **argv, CliOptions *o, Error **errp)
             break;
         }
         case OPT_DLOG: ok = log_set_file(val, errp); break;
+        case OPT_DFILTER: ok = log_parse_dfilter(val, errp); break;
         case OPT_MONITOR:
             if (strcmp(val, "none") != 0) {
                 error_setg(errp, "-monitor %s: the monitor is not available yet (only 'none')",

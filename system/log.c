@@ -29,6 +29,113 @@ static const struct {
 
 #define NR_LOG_ITEMS (sizeof(log_items) / sizeof(log_items[0]))
 
+#define LOG_MAX_RANGES 64
+
+static struct {
+    uint64_t first, last;
+} log_ranges[LOG_MAX_RANGES];
+static int log_nr_ranges;
+
+/* One number, the whole of [s, end): false if it is not. */
+static bool parse_u64(const char *s, const char *end, uint64_t *v)
+{
+    char buf[32];
+    size_t n = (size_t)(end - s);
+    if (n == 0 || n >= sizeof(buf) || s[0] == '-' || s[0] == '+') {
+        return false;
+    }
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *stop;
+    errno = 0;
+    unsigned long long x = strtoull(buf, &stop, 0);
+    if (errno || *stop) {
+        return false;
+    }
+    *v = x;
+    return true;
+}
+
+static bool parse_range(const char *r, uint64_t *first, uint64_t *last)
+{
+    const char *end = r + strlen(r);
+    const char *dots = strstr(r, "..");
+    uint64_t a, b;
+    if (dots) {
+        if (!parse_u64(r, dots, &a) || !parse_u64(dots + 2, end, &b) || b < a) {
+            return false;
+        }
+        *first = a;
+        *last = b;
+        return true;
+    }
+    const char *op = strpbrk(r + 1, "+-");
+    if (!op || !parse_u64(r, op, &a) || !parse_u64(op + 1, end, &b) || b == 0) {
+        return false;
+    }
+    if (*op == '+') {
+        if (a + (b - 1) < a) {
+            return false;
+        }
+        *first = a;
+        *last = a + (b - 1);
+    } else {
+        if (b - 1 > a) {
+            return false;
+        }
+        *first = a - (b - 1);
+        *last = a;
+    }
+    return true;
+}
+
+bool log_parse_dfilter(const char *spec, Error **errp)
+{
+    char *copy = xstrdup(spec);
+    char *save = NULL;
+    bool ok = true;
+    int n = 0;
+    for (char *r = strtok_r(copy, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
+        uint64_t first, last;
+        if (!parse_range(r, &first, &last)) {
+            error_setg(errp, "-dfilter: bad range '%s' (START..END, START+LEN or START-LEN)",
+                       r);
+            ok = false;
+            break;
+        }
+        if (n == LOG_MAX_RANGES) {
+            error_setg(errp, "-dfilter: more than %d ranges", LOG_MAX_RANGES);
+            ok = false;
+            break;
+        }
+        log_ranges[n].first = first;
+        log_ranges[n].last = last;
+        n++;
+    }
+    if (ok && n == 0) {
+        error_setg(errp, "-dfilter: no range given");
+        ok = false;
+    }
+    if (ok) {
+        log_nr_ranges = n;
+    }
+    free(copy);
+    return ok;
+}
+
+bool log_addr_wanted(uint64_t addr)
+{
+    if (log_nr_ranges == 0) {
+        return true;
+    }
+    for (int i = 0; i < log_nr_ranges; i++) {
+        if (addr >= log_ranges[i].first && addr <= log_ranges[i].last) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void log_print_help(FILE *out)
 {
     fprintf(out, "Log items (comma separated):\n");

@@ -33,6 +33,12 @@ static inline bool log_enabled(uint32_t item)
 /* Parse "-d" items ("help" prints the list and returns true with *help_shown). */
 bool log_parse_items(const char *items, bool *help_shown, Error **errp);
 bool log_set_file(const char *path, Error **errp);
+/* -dfilter RANGE[,RANGE...]: per-instruction items (in_asm, cpu, exec) only for guest
+ * addresses in these ranges; a range is START..END (END included), START+LEN or
+ * START-LEN (the LEN bytes ending at START), numbers in C syntax. */
+bool log_parse_dfilter(const char *spec, Error **errp);
+/* Is `addr` wanted: no -dfilter given, or inside one of its ranges? */
+bool log_addr_wanted(uint64_t addr);
 void log_print_help(FILE *out);
 void qemu_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define log_item(item, ...) do { if (log_enabled(item)) qemu_log(__VA_ARGS__); } while (0)

@@ -34,6 +34,8 @@ expect_error bad-smp-text "CPU count" -smp many
 expect_error unknown-accel "unknown engine 'warp'" -accel warp
 expect_error unknown-cpu "unknown CPU model" -cpu pentium9 -kernel build/roms/hello.elf
 expect_error unknown-log-item "unknown log item 'nosuch'" -d nosuch
+expect_error bad-dfilter "-dfilter: bad range 'main'" -d in_asm -dfilter main
+expect_error reversed-dfilter "-dfilter: bad range '0x2000..0x1000'" -dfilter 0x2000..0x1000
 expect_error unknown-machine "unknown machine 'q35'" -machine q35
 expect_error bad-machine-option "linux-unpack wants on or off" -machine pc,linux-unpack=maybe
 expect_error missing-bios "/nonexistent/bios.bin" -bios /nonexistent/bios.bin
