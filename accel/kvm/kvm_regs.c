@@ -248,6 +248,50 @@ static void tr_to_kvm(struct kvm_segment *k, const X86Segment *d)
 
 /* ---- whole state ---- */
 
+/* MXCSR through the XSAVE image (legacy area, FXSAVE layout: MXCSR at byte 24):
+ * KVM_GET/SET_FPU leave it out on some KVMs (kvm_pvm reads 0 and ignores what is
+ * set). get: *mxcsr updated when the image could be read; put: write it back with the
+ * SSE bit of XSTATE_BV set (the image comes from KVM, so everything else is kept). */
+static struct kvm_xsave *xsave_read(KvmCpu *kc)
+{
+    if (!kc->s->caps.xsave) {
+        return NULL;
+    }
+    size_t size = (size_t)kc->s->caps.xsave_size;
+    struct kvm_xsave *xs = xzalloc(size);
+    unsigned long req = size > sizeof(struct kvm_xsave) ? KVM_GET_XSAVE2 : KVM_GET_XSAVE;
+    if (ioctl(kc->fd, req, xs) < 0) {
+        free(xs);
+        return NULL;
+    }
+    return xs;
+}
+
+static void mxcsr_get(KvmCpu *kc, uint32_t *mxcsr)
+{
+    struct kvm_xsave *xs = xsave_read(kc);
+    if (xs) {
+        *mxcsr = xs->region[6];
+        free(xs);
+    }
+}
+
+static void mxcsr_put(KvmCpu *kc, uint32_t mxcsr)
+{
+    struct kvm_xsave *xs = xsave_read(kc);
+    if (!xs) {
+        return;
+    }
+    if (xs->region[6] != mxcsr) {
+        xs->region[6] = mxcsr;
+        xs->region[128] |= 2;           /* XSTATE_BV: SSE state given */
+        if (ioctl(kc->fd, KVM_SET_XSAVE, xs) < 0) {
+            log_item(LOG_UNIMP, "kvm: MXCSR through XSAVE refused: %s\n", strerror(errno));
+        }
+    }
+    free(xs);
+}
+
 bool kvm_regs_get(KvmCpu *kc, X86State *st)
 {
     struct kvm_regs regs;
@@ -307,6 +351,7 @@ bool kvm_regs_get(KvmCpu *kc, X86State *st)
     memcpy(st->fpu.st, fpu.fpr, sizeof(st->fpu.st));
     memcpy(st->fpu.xmm, fpu.xmm, sizeof(st->fpu.xmm));
     st->fpu.mxcsr = fpu.mxcsr;
+    mxcsr_get(kc, &st->fpu.mxcsr);
 
     if (kc->s->caps.debugregs) {
         struct kvm_debugregs dbg;
@@ -427,6 +472,7 @@ static bool kvm_regs_put_all(KvmCpu *kc, const X86State *st, bool power_on)
                      strerror(errno));
         return false;
     }
+    mxcsr_put(kc, st->fpu.mxcsr);
     if (kc->s->caps.debugregs) {
         struct kvm_debugregs dbg;
         memset(&dbg, 0, sizeof(dbg));
