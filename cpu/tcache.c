@@ -529,6 +529,110 @@ static void fast_mov_gv_ev_64(X86CPU *cpu, const X86DecodedInsn *insn)
 {
     cpu->s.regs[insn->reg] = cpu->s.regs[insn->rm];
 }
+/* ---- more register forms: IMUL, shifts by an immediate, LEA, MOVZX/MOVSXD, CMOVcc,
+ * SETcc (the same results and lazy flags as the generic handlers) ---- */
+
+static inline __attribute__((always_inline)) void fast_imul(X86CPU *cpu, unsigned dreg,
+                                                            uint64_t a, uint64_t b,
+                                                            unsigned bits)
+{
+    __int128 p = (__int128)sext(a, bits) * sext(b, bits);
+    uint64_t lo = (uint64_t)p & size_mask(bits);
+    cpu->s.regs[dreg] = lo;
+    cpu_set_cc(cpu, CC_OP_IMUL, bits, lo, (__int128)sext(lo, bits) != p, 0);
+}
+static void fast_imul_rr_32(X86CPU *cpu, const X86DecodedInsn *insn)
+{ fast_imul(cpu, insn->reg, cpu->s.regs[insn->reg], cpu->s.regs[insn->rm], 32); }
+static void fast_imul_rr_64(X86CPU *cpu, const X86DecodedInsn *insn)
+{ fast_imul(cpu, insn->reg, cpu->s.regs[insn->reg], cpu->s.regs[insn->rm], 64); }
+static void fast_imul_rri_32(X86CPU *cpu, const X86DecodedInsn *insn)
+{ fast_imul(cpu, insn->reg, cpu->s.regs[insn->rm], insn->imm, 32); }
+static void fast_imul_rri_64(X86CPU *cpu, const X86DecodedInsn *insn)
+{ fast_imul(cpu, insn->reg, cpu->s.regs[insn->rm], insn->imm, 64); }
+
+enum { FS_SHL, FS_SHR, FS_SAR };
+
+/* SHL/SHR/SAR reg, imm8: a zero count writes the register back (a 32-bit one is
+ * zero-extended) and leaves the flags. */
+static inline __attribute__((always_inline)) void fast_shift_ri(X86CPU *cpu,
+                                                                const X86DecodedInsn *insn,
+                                                                int kind, unsigned bits)
+{
+    uint64_t m = size_mask(bits);
+    uint64_t v = cpu->s.regs[insn->rm] & m;
+    unsigned count = (unsigned)insn->imm & (bits == 64 ? 63 : 31);
+    uint64_t r;
+    if (count == 0) {
+        cpu->s.regs[insn->rm] = v;
+        return;
+    }
+    switch (kind) {
+    case FS_SHL:
+        r = (v << count) & m;
+        cpu->s.regs[insn->rm] = r;
+        cpu_set_cc(cpu, CC_OP_SHL, bits, r, count, v);
+        break;
+    case FS_SHR:
+        r = v >> count;
+        cpu->s.regs[insn->rm] = r;
+        cpu_set_cc(cpu, CC_OP_SHR, bits, r, count, v);
+        break;
+    default:
+        r = (uint64_t)(sext(v, bits) >> count) & m;
+        cpu->s.regs[insn->rm] = r;
+        cpu_set_cc(cpu, CC_OP_SAR, bits, r, count, v);
+        break;
+    }
+}
+static void fast_shl_ri_32(X86CPU *cpu, const X86DecodedInsn *insn) { fast_shift_ri(cpu, insn, FS_SHL, 32); }
+static void fast_shl_ri_64(X86CPU *cpu, const X86DecodedInsn *insn) { fast_shift_ri(cpu, insn, FS_SHL, 64); }
+static void fast_shr_ri_32(X86CPU *cpu, const X86DecodedInsn *insn) { fast_shift_ri(cpu, insn, FS_SHR, 32); }
+static void fast_shr_ri_64(X86CPU *cpu, const X86DecodedInsn *insn) { fast_shift_ri(cpu, insn, FS_SHR, 64); }
+static void fast_sar_ri_32(X86CPU *cpu, const X86DecodedInsn *insn) { fast_shift_ri(cpu, insn, FS_SAR, 32); }
+static void fast_sar_ri_64(X86CPU *cpu, const X86DecodedInsn *insn) { fast_shift_ri(cpu, insn, FS_SAR, 64); }
+
+static void fast_lea_32(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    cpu->s.regs[insn->reg] = exec_ea(cpu, insn) & 0xffffffffu;
+}
+static void fast_lea_64(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    cpu->s.regs[insn->reg] = exec_ea(cpu, insn);
+}
+
+/* MOVZX from a byte register (AH..BH without REX, SPL..R15B with it) or a word one */
+static void fast_movzx_b(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    cpu->s.regs[insn->reg] = reg_read(cpu, insn->rm, 8, insn->rex != 0);
+}
+static void fast_movzx_w(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    cpu->s.regs[insn->reg] = cpu->s.regs[insn->rm] & 0xffff;
+}
+static void fast_movsxd_64(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    cpu->s.regs[insn->reg] = (uint64_t)(int64_t)(int32_t)cpu->s.regs[insn->rm];
+}
+
+/* CMOVcc reg, reg: a 32-bit one writes its destination (zero-extended) either way */
+static void fast_cmov_32(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    uint64_t v = fast_cond(cpu, insn->opcode & 15) ? cpu->s.regs[insn->rm]
+                                                   : cpu->s.regs[insn->reg];
+    cpu->s.regs[insn->reg] = v & 0xffffffffu;
+}
+static void fast_cmov_64(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    if (fast_cond(cpu, insn->opcode & 15)) {
+        cpu->s.regs[insn->reg] = cpu->s.regs[insn->rm];
+    }
+}
+
+static void fast_setcc_r(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    reg_write(cpu, insn->rm, 8, fast_cond(cpu, insn->opcode & 15) ? 1 : 0, insn->rex != 0);
+}
+
 /* MOV between a register and memory: the operand-kind dispatch of exec_read/write is
  * skipped; cpu_ld/cpu_st still do every check (inline only on a plain TLB hit). */
 static void fast_mov_load_32(X86CPU *cpu, const X86DecodedInsn *insn)
@@ -700,10 +804,58 @@ ExecFn tcache_specialize(const X86DecodedInsn *insn, X86CpuMode mode, ExecFn gen
     default:
         break;
     }
+    if (insn->op == X86_OP_SETCC && o[0] == X86_OPND_Eb && reg_rm) {
+        return fast_setcc_r;                        /* byte forms: any operand size */
+    }
     if (bits != 32 && bits != 64) {
         return generic;
     }
     int w = bits == 64;
+    switch (insn->op) {
+    case X86_OP_IMUL:
+        if (o[0] == X86_OPND_Gv && o[1] == X86_OPND_Ev && reg_rm) {
+            if (o[2] == X86_OPND__) {
+                return w ? fast_imul_rr_64 : fast_imul_rr_32;
+            }
+            if (o[2] == X86_OPND_Iz || o[2] == X86_OPND_IbS) {
+                return w ? fast_imul_rri_64 : fast_imul_rri_32;
+            }
+        }
+        return generic;
+    case X86_OP_SHL: case X86_OP_SHR: case X86_OP_SAR:
+        if (o[0] == X86_OPND_Ev && o[1] == X86_OPND_Ib && reg_rm) {
+            if (insn->op == X86_OP_SHL) {
+                return w ? fast_shl_ri_64 : fast_shl_ri_32;
+            }
+            if (insn->op == X86_OP_SHR) {
+                return w ? fast_shr_ri_64 : fast_shr_ri_32;
+            }
+            return w ? fast_sar_ri_64 : fast_sar_ri_32;
+        }
+        return generic;
+    case X86_OP_LEA:
+        return w ? fast_lea_64 : fast_lea_32;
+    case X86_OP_MOVZX:
+        if (o[0] == X86_OPND_Gv && reg_rm && o[1] == X86_OPND_Eb) {
+            return fast_movzx_b;
+        }
+        if (o[0] == X86_OPND_Gv && reg_rm && o[1] == X86_OPND_Ew) {
+            return fast_movzx_w;
+        }
+        return generic;
+    case X86_OP_MOVSXD:
+        if (w && o[0] == X86_OPND_Gv && o[1] == X86_OPND_Ed && reg_rm) {
+            return fast_movsxd_64;
+        }
+        return generic;
+    case X86_OP_CMOVCC:
+        if (o[0] == X86_OPND_Gv && o[1] == X86_OPND_Ev && reg_rm) {
+            return w ? fast_cmov_64 : fast_cmov_32;
+        }
+        return generic;
+    default:
+        break;
+    }
     int alu = fast_alu_index(insn->op);
     if (alu >= 0) {
         const FastAluForms *f = &fast_alu_forms[alu];
