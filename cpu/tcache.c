@@ -694,7 +694,12 @@ static inline __attribute__((always_inline)) void fast_jcc64_inline(X86CPU *cpu,
                                                                     const X86DecodedInsn *insn)
 {
     if (fast_cond(cpu, insn->opcode & 15)) {
-        exec_jump_near(cpu, cpu->s.rip + (uint64_t)insn->rel, insn->opsize);
+        uint64_t target = cpu->s.rip + (uint64_t)insn->rel;
+        if (__builtin_expect(insn->opsize == 64 && sext(target, 48) == (int64_t)target, 1)) {
+            cpu->s.rip = target;
+        } else {
+            exec_jump_near(cpu, target, insn->opsize);   /* #GP(0) when non-canonical */
+        }
     }
 }
 
@@ -727,6 +732,40 @@ FUSED_INCDEC_JCC(dec_e32, rm, true, 32, fast_jcc_inline)
 FUSED_INCDEC_JCC(inc_e64, rm, false, 64, fast_jcc64_inline)
 FUSED_INCDEC_JCC(dec_e64, rm, true, 64, fast_jcc64_inline)
 
+/* Fused CMP/TEST + Jcc: the compare's lazy flags are set as usual, and the branch
+ * right after reads them in the same handler. */
+#define FUSED_CMP_JCC(name, bits, jcc, stmt)                                            \
+    static void fused_##name##_##bits##_##jcc(X86CPU *cpu, const X86DecodedInsn *insn) \
+    {                                                                                  \
+        stmt;                                                                          \
+        cpu->insn_rip += insn->len;                                                    \
+        jcc##_inline(cpu, pair_second(insn));                                          \
+    }
+#define FUSED_CMP_JCC_FORMS(bits, jcc)                                                          \
+    FUSED_CMP_JCC(cmp_ev_gv, bits, jcc, fast_alu(cpu, insn->rm, cpu->s.regs[insn->reg], FA_CMP, bits)) \
+    FUSED_CMP_JCC(cmp_gv_ev, bits, jcc, fast_alu(cpu, insn->reg, cpu->s.regs[insn->rm], FA_CMP, bits)) \
+    FUSED_CMP_JCC(cmp_ev_imm, bits, jcc, fast_alu(cpu, insn->rm, insn->imm, FA_CMP, bits))       \
+    FUSED_CMP_JCC(cmp_eax_imm, bits, jcc, fast_alu(cpu, R_EAX, insn->imm, FA_CMP, bits))         \
+    FUSED_CMP_JCC(test_ev_gv, bits, jcc, fast_alu(cpu, insn->rm, cpu->s.regs[insn->reg], FA_TEST, bits)) \
+    FUSED_CMP_JCC(test_ev_imm, bits, jcc, fast_alu(cpu, insn->rm, insn->imm, FA_TEST, bits))     \
+    FUSED_CMP_JCC(test_eax_imm, bits, jcc, fast_alu(cpu, R_EAX, insn->imm, FA_TEST, bits))
+FUSED_CMP_JCC_FORMS(32, fast_jcc)
+FUSED_CMP_JCC_FORMS(32, fast_jcc64)
+FUSED_CMP_JCC_FORMS(64, fast_jcc64)
+
+#define FUSED_CMP_ROW(name, bits, jcc) { fast_##name##_##bits, jcc, fused_##name##_##bits##_##jcc }
+#define FUSED_CMP_ROWS(bits, jcc)                                                       \
+    FUSED_CMP_ROW(cmp_ev_gv, bits, jcc), FUSED_CMP_ROW(cmp_gv_ev, bits, jcc),           \
+    FUSED_CMP_ROW(cmp_ev_imm, bits, jcc), FUSED_CMP_ROW(cmp_eax_imm, bits, jcc),        \
+    FUSED_CMP_ROW(test_ev_gv, bits, jcc), FUSED_CMP_ROW(test_ev_imm, bits, jcc),        \
+    FUSED_CMP_ROW(test_eax_imm, bits, jcc)
+
+static const struct {
+    ExecFn first, second, fused;
+} fused_cmp_pairs[] = {
+    FUSED_CMP_ROWS(32, fast_jcc), FUSED_CMP_ROWS(32, fast_jcc64), FUSED_CMP_ROWS(64, fast_jcc64),
+};
+
 static ExecFn fused_with_jcc(ExecFn first, ExecFn second, unsigned reg)
 {
     static const struct {
@@ -739,6 +778,11 @@ static ExecFn fused_with_jcc(ExecFn first, ExecFn second, unsigned reg)
         { fast_inc_e64, fast_jcc64, fused_inc_e64_jcc },
         { fast_dec_e64, fast_jcc64, fused_dec_e64_jcc },
     };
+    for (size_t i = 0; i < sizeof(fused_cmp_pairs) / sizeof(fused_cmp_pairs[0]); i++) {
+        if (fused_cmp_pairs[i].first == first && fused_cmp_pairs[i].second == second) {
+            return fused_cmp_pairs[i].fused;         /* no register written: any will do */
+        }
+    }
     if (reg == R_ESP) {
         return NULL;
     }

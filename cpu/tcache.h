@@ -20,9 +20,10 @@
  * Device DMA (address_space_write/map from a device: today only fw_cfg) is NOT
  * tracked: the engine flushes everything on a memory-map change and on reset.
  *
- * Fused pairs: an INC/DEC of a register followed by a conditional near branch (the
- * tail of most counted loops) runs as one handler (tcache_fuse); its record spans
- * both instructions and the branch's record is skipped.
+ * Fused pairs: an INC/DEC of a register, or a register CMP/TEST, followed by a
+ * conditional near branch (loop tails and most tests) runs as one handler
+ * (tcache_fuse); its record spans both instructions and the branch's record is
+ * skipped.
  *
  * Memory is bounded: a fixed pool of blocks and of instruction records; when either
  * runs out the whole cache is flushed.

@@ -248,6 +248,33 @@ START_TEST(test_fused_loop_counts_every_instruction)
 }
 END_TEST
 
+/* Fused CMP/TEST + Jcc: xor ecx,ecx; xor ebx,ebx; L: inc ecx; test ecx,1; jz S;
+ * inc ebx; S: cmp ecx,1000; jb L; hlt -- EBX counts the odd values of ECX (500). */
+START_TEST(test_fused_compare_and_branch)
+{
+    Fixture f = fx_new();
+    static const uint8_t code[] = {
+        0x31, 0xc9,                                 /* xor ecx, ecx */
+        0x31, 0xdb,                                 /* xor ebx, ebx */
+        0x41,                                       /* L: inc ecx */
+        0xf7, 0xc1, 0x01, 0x00, 0x00, 0x00,         /* test ecx, 1 */
+        0x74, 0x01,                                 /* jz S */
+        0x43,                                       /* inc ebx */
+        0x81, 0xf9, 0xe8, 0x03, 0x00, 0x00,         /* S: cmp ecx, 1000 */
+        0x72, 0xee,                                 /* jb L */
+        0xf4,                                       /* hlt */
+    };
+    uint64_t retired = ch_run(f.h, CODE, code, sizeof(code));
+    ck_assert(f.h->cpu.halted);
+    ck_assert_uint_eq(f.h->cpu.s.regs[R_ECX], 1000);
+    ck_assert_uint_eq(f.h->cpu.s.regs[R_EBX], 500);
+    /* 2 + 1000 * 5 (inc, test, jz, cmp, jb) + 500 (inc ebx) + 1 (hlt) */
+    ck_assert_uint_eq(retired, 2 + 1000 * 5 + 500 + 1);
+    ck_assert(cpu_get_rflags(&f.h->cpu) & X86_FLAG_ZF);  /* the last CMP: 1000 == 1000 */
+    fx_free(&f);
+}
+END_TEST
+
 /* mov ecx,2; dec ecx; jnz past the CS limit: the fused pair's DEC is done and the
  * #GP(0) is the JNZ's (the frame's EIP is the branch). */
 START_TEST(test_fused_branch_fault_is_the_branchs)
@@ -287,6 +314,7 @@ static Suite *tcache_suite(void)
     tcase_add_test(tc, test_phys_store_invalidates);
     tcase_add_test(tc, test_fused_loop_counts_every_instruction);
     tcase_add_test(tc, test_fused_branch_fault_is_the_branchs);
+    tcase_add_test(tc, test_fused_compare_and_branch);
     suite_add_tcase(s, tc);
     return s;
 }
