@@ -628,6 +628,48 @@ static void fast_cmov_64(X86CPU *cpu, const X86DecodedInsn *insn)
     }
 }
 
+/* ADC/SBB between registers or with an immediate (the carry in from the lazy flags) */
+static inline __attribute__((always_inline)) void fast_adcsbb(X86CPU *cpu, unsigned dreg,
+                                                              uint64_t b, bool sbb,
+                                                              unsigned bits)
+{
+    uint64_t m = size_mask(bits);
+    uint64_t a = cpu->s.regs[dreg] & m;
+    uint64_t cin = fast_cf(cpu);
+    b &= m;
+    uint64_t r = (sbb ? a - b - cin : a + b + cin) & m;
+    cpu->s.regs[dreg] = r;
+    cpu_set_cc(cpu, sbb ? CC_OP_SBB : CC_OP_ADC, bits, r, b, a);
+}
+#define FAST_ADCSBB_FORMS(name, sbb, bits)                                              \
+    static void fast_##name##_ev_gv_##bits(X86CPU *cpu, const X86DecodedInsn *insn)     \
+    { fast_adcsbb(cpu, insn->rm, cpu->s.regs[insn->reg], sbb, bits); }                  \
+    static void fast_##name##_gv_ev_##bits(X86CPU *cpu, const X86DecodedInsn *insn)     \
+    { fast_adcsbb(cpu, insn->reg, cpu->s.regs[insn->rm], sbb, bits); }                  \
+    static void fast_##name##_ev_imm_##bits(X86CPU *cpu, const X86DecodedInsn *insn)    \
+    { fast_adcsbb(cpu, insn->rm, insn->imm, sbb, bits); }
+FAST_ADCSBB_FORMS(adc, false, 32)
+FAST_ADCSBB_FORMS(adc, false, 64)
+FAST_ADCSBB_FORMS(sbb, true, 32)
+FAST_ADCSBB_FORMS(sbb, true, 64)
+
+/* PUSH/POP of a 64-bit register in 64-bit mode (the stack is always 64 bits wide
+ * there); the store or load comes first, so a fault leaves RSP as it was. POP RSP
+ * keeps the value read. */
+static void fast_push_r64(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    uint64_t sp = cpu->s.regs[R_ESP] - 8;
+    cpu_st(cpu, R_SS, sp, cpu->s.regs[insn->reg], 8);
+    cpu->s.regs[R_ESP] = sp;
+}
+static void fast_pop_r64(X86CPU *cpu, const X86DecodedInsn *insn)
+{
+    uint64_t sp = cpu->s.regs[R_ESP];
+    uint64_t v = cpu_ld(cpu, R_SS, sp, 8);
+    cpu->s.regs[R_ESP] = sp + 8;
+    cpu->s.regs[insn->reg] = v;
+}
+
 static void fast_setcc_r(X86CPU *cpu, const X86DecodedInsn *insn)
 {
     reg_write(cpu, insn->rm, 8, fast_cond(cpu, insn->opcode & 15) ? 1 : 0, insn->rex != 0);
@@ -879,6 +921,27 @@ ExecFn tcache_specialize(const X86DecodedInsn *insn, X86CpuMode mode, ExecFn gen
         return generic;
     case X86_OP_LEA:
         return w ? fast_lea_64 : fast_lea_32;
+    case X86_OP_PUSH: case X86_OP_POP:
+        if (mode == X86_MODE_64 && w && o[0] == X86_OPND_Zv) {
+            return insn->op == X86_OP_PUSH ? fast_push_r64 : fast_pop_r64;
+        }
+        return generic;
+    case X86_OP_ADC: case X86_OP_SBB: {
+        bool sbb = insn->op == X86_OP_SBB;
+        if (o[0] == X86_OPND_Ev && o[1] == X86_OPND_Gv && reg_rm) {
+            return sbb ? (w ? fast_sbb_ev_gv_64 : fast_sbb_ev_gv_32)
+                       : (w ? fast_adc_ev_gv_64 : fast_adc_ev_gv_32);
+        }
+        if (o[0] == X86_OPND_Gv && o[1] == X86_OPND_Ev && reg_rm) {
+            return sbb ? (w ? fast_sbb_gv_ev_64 : fast_sbb_gv_ev_32)
+                       : (w ? fast_adc_gv_ev_64 : fast_adc_gv_ev_32);
+        }
+        if (o[0] == X86_OPND_Ev && (o[1] == X86_OPND_Iz || o[1] == X86_OPND_IbS) && reg_rm) {
+            return sbb ? (w ? fast_sbb_ev_imm_64 : fast_sbb_ev_imm_32)
+                       : (w ? fast_adc_ev_imm_64 : fast_adc_ev_imm_32);
+        }
+        return generic;
+    }
     case X86_OP_MOVZX:
         if (o[0] == X86_OPND_Gv && reg_rm && o[1] == X86_OPND_Eb) {
             return fast_movzx_b;
