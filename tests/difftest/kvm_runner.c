@@ -62,16 +62,20 @@ static struct kvm_segment kr_segment(uint16_t sel, uint8_t type, bool long_code)
 
 static bool kr_setup_vcpu(KvmRunner *kr)
 {
-    struct {
-        struct kvm_cpuid2 head;
-        struct kvm_cpuid_entry2 e[KR_CPUID_ENTRIES];
-    } cpuid;
-    memset(&cpuid, 0, sizeof(cpuid));
-    cpuid.head.nent = KR_CPUID_ENTRIES;
-    if (ioctl(kr->kvm_fd, KVM_GET_SUPPORTED_CPUID, &cpuid) < 0 ||
-        ioctl(kr->vcpu_fd, KVM_SET_CPUID2, &cpuid) < 0) {
+    struct kvm_cpuid2 *cpuid =
+        calloc(1, sizeof(*cpuid) + KR_CPUID_ENTRIES * sizeof(cpuid->entries[0]));
+    if (!cpuid) {
+        snprintf(kr->base.err, sizeof(kr->base.err), "out of memory");
+        return false;
+    }
+    cpuid->nent = KR_CPUID_ENTRIES;
+    bool ok = ioctl(kr->kvm_fd, KVM_GET_SUPPORTED_CPUID, cpuid) == 0 &&
+              ioctl(kr->vcpu_fd, KVM_SET_CPUID2, cpuid) == 0;
+    int err = errno;
+    free(cpuid);
+    if (!ok) {
         snprintf(kr->base.err, sizeof(kr->base.err), "KVM CPUID set-up: %s",
-                 strerror(errno));
+                 strerror(err));
         return false;
     }
     struct kvm_sregs *sr = &kr->sregs;
