@@ -8,11 +8,14 @@
  * restarts the instruction with the remaining count. Long loops run in chunks:
  * after STRING_CHUNK elements, or when an interrupt the CPU could take is pending,
  * the handler rewinds RIP to the instruction and returns, giving the run loop an
- * interrupt window; the next execution continues where it stopped.
+ * interrupt window; the next execution continues where it stopped. Forward REP
+ * MOVS/STOS in 64-bit mode move whole page chunks on host memory when the TLB allows
+ * (str_bulk).
  */
 #include "cpu/exec.h"
 
 #include <stdatomic.h>
+#include <string.h>
 
 #define STRING_CHUNK 1024
 
@@ -101,6 +104,61 @@ static bool str_should_yield(X86CPU *cpu, unsigned done)
     return (cpu->s.rflags & X86_FLAG_IF) != 0;   /* a maskable one is takeable */
 }
 
+/* REP MOVS/STOS going forward in 64-bit mode with 64-bit addresses: a page at a time
+ * straight on host memory while both sides hit the TLB on plain RAM (cpu_ram_fast:
+ * write permission, no MMIO/ROM/code page, no FS/GS base). Registers are committed
+ * after every chunk, as the element loop does after every element. An overlapping
+ * MOVS with the destination above the source (where element order shows) is left to
+ * the element loop. Returns the count left for it; *done counts elements moved. */
+#define STRING_BULK_CHUNK (64u * 1024u)
+
+static uint64_t str_bulk(X86CPU *cpu, const X86DecodedInsn *insn, StrOp op,
+                         unsigned bits, uint64_t count, unsigned *done)
+{
+    unsigned bytes = bits / 8;
+    uint64_t value = op == STR_STOS ? reg_read(cpu, R_EAX, bits, true) : 0;
+
+    while (count != 0 && *done < STRING_BULK_CHUNK) {
+        uint64_t di = cpu->s.regs[R_EDI], si = cpu->s.regs[R_ESI];
+        uint64_t n = (4096 - (di & 0xfff)) / bytes;
+        if (op == STR_MOVS) {
+            uint64_t ns = (4096 - (si & 0xfff)) / bytes;
+            n = ns < n ? ns : n;
+        }
+        n = n < count ? n : count;
+        if (n == 0) {
+            break;                      /* an element straddles a page: element loop */
+        }
+        size_t len = (size_t)n * bytes;
+        uint8_t *dst = cpu_ram_fast(cpu, R_ES, di, (unsigned)len, true);
+        if (!dst) {
+            break;
+        }
+        if (op == STR_STOS) {
+            if (bytes == 1) {
+                memset(dst, (int)(value & 0xff), len);
+            } else {
+                for (size_t i = 0; i < len; i += bytes) {
+                    memcpy(dst + i, &value, bytes);
+                }
+            }
+        } else {
+            const uint8_t *src = cpu_ram_fast(cpu, insn->seg, si, (unsigned)len, false);
+            if (!src || (dst > src && dst < src + len)) {
+                break;
+            }
+            memmove(dst, src, len);     /* no overlap, or dst below src: the same bytes
+                                           as the element order */
+            cpu->s.regs[R_ESI] = si + len;
+        }
+        cpu->s.regs[R_EDI] = di + len;
+        count -= n;
+        cpu->s.regs[R_ECX] = count;
+        *done += (unsigned)n;
+    }
+    return count;
+}
+
 static void str_run(X86CPU *cpu, const X86DecodedInsn *insn, StrOp op)
 {
     unsigned bits = insn->opsize;
@@ -118,6 +176,19 @@ static void str_run(X86CPU *cpu, const X86DecodedInsn *insn, StrOp op)
     bool stop_when_diff = conditional && !(insn->prefixes & X86_PFX_REPNE);
     uint64_t count = exec_addr_reg(cpu, insn, R_ECX);
     unsigned done = 0;
+
+    if ((op == STR_MOVS || op == STR_STOS) && cpu->code_mode == X86_MODE_64 &&
+        insn->addrsize == 64 && !(cpu->s.rflags & X86_FLAG_DF)) {
+        count = str_bulk(cpu, insn, op, bits, count, &done);
+        if (count == 0) {
+            return;
+        }
+        if (done >= STRING_BULK_CHUNK || (done && str_should_yield(cpu, 0))) {
+            cpu->s.rip = cpu->insn_rip;          /* restart to continue the loop */
+            return;
+        }
+        done = 0;
+    }
 
     while (count != 0) {
         bool eq = str_element(cpu, insn, op, bits);

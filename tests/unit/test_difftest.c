@@ -206,6 +206,54 @@ START_TEST(test_interp_runner_user_access_and_smc)
 }
 END_TEST
 
+/* Long REP STOSQ/MOVSB (the interpreter's page-at-a-time path and its element-loop
+ * fallbacks) against the host CPU: a fill crossing from the data page into the stack
+ * page, an overlapping copy with the destination one byte above the source (the
+ * element order replicates a byte) and one with it below. */
+START_TEST(test_interp_runner_long_rep_strings)
+{
+    if (!native) {
+        return;
+    }
+    static const uint8_t stos[] = {
+        0x48, 0xc7, 0xc7, 0x80, 0x1f, 0x00, 0x10,       /* mov rdi, DT_DATA + 0xf80 */
+        0x48, 0xc7, 0xc1, 0x28, 0x00, 0x00, 0x00,       /* mov rcx, 40 */
+        0x48, 0xb8, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,  /* mov rax, imm64 */
+        0xf3, 0x48, 0xab,                               /* rep stosq */
+    };
+    static const uint8_t movs_up[] = {
+        0x48, 0xc7, 0xc6, 0x00, 0x11, 0x00, 0x10,       /* mov rsi, DT_DATA + 0x100 */
+        0x48, 0xc7, 0xc7, 0x01, 0x11, 0x00, 0x10,       /* mov rdi, DT_DATA + 0x101 */
+        0x48, 0xc7, 0xc1, 0xc8, 0x00, 0x00, 0x00,       /* mov rcx, 200 */
+        0xf3, 0xa4,                                     /* rep movsb */
+    };
+    static const uint8_t movs_down[] = {
+        0x48, 0xc7, 0xc6, 0x01, 0x12, 0x00, 0x10,       /* mov rsi, DT_DATA + 0x201 */
+        0x48, 0xc7, 0xc7, 0x00, 0x12, 0x00, 0x10,       /* mov rdi, DT_DATA + 0x200 */
+        0x48, 0xc7, 0xc1, 0x2c, 0x01, 0x00, 0x00,       /* mov rcx, 300 */
+        0xf3, 0xa4,                                     /* rep movsb */
+    };
+    const struct { const uint8_t *code; size_t len; } progs[] = {
+        { stos, sizeof(stos) }, { movs_up, sizeof(movs_up) }, { movs_down, sizeof(movs_down) },
+    };
+    DtResult *a = calloc(2, sizeof(*a)), *b = a + 1;
+    for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+        DtCase c = { .len = (uint16_t)progs[i].len, .ngroups = 1,
+                     .group_end = { (uint16_t)progs[i].len }, .mxcsr = DT_MXCSR_INIT,
+                     .mem_seed = 42 + i };
+        memcpy(c.code, progs[i].code, progs[i].len);
+        c.regs[3] = DT_DATA;
+        ck_assert(native->run_batch(native, &c, a, 1));
+        ck_assert(interp->run_batch(interp, &c, b, 1));
+        char why[160];
+        ck_assert_int_eq(a->vector, -1);
+        ck_assert_uint_eq(b->regs[1], 0);                    /* RCX ran down */
+        ck_assert_msg(dt_compare(&c, a, b, why, sizeof(why)), "program %zu: %s", i, why);
+    }
+    free(a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("difftest");
@@ -216,6 +264,7 @@ int main(void)
     tcase_add_test(tc, test_interp_runner_reports_de);
     tcase_add_test(tc, test_interp_runner_vector_state);
     tcase_add_test(tc, test_interp_runner_user_access_and_smc);
+    tcase_add_test(tc, test_interp_runner_long_rep_strings);
     tcase_add_test(tc, test_random_snippets_match_host);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
