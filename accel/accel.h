@@ -65,7 +65,7 @@ extern const AccelOps accel_kvm_ops;
 /* The software interpreter (accel/interp/interp.c): always available. */
 extern const AccelOps accel_interp_ops;
 /* True when /dev/kvm is served by a software-backed KVM (kvm_pvm): guest ring-0 code
- * is emulated slowly there, ring-3 code runs natively. */
+ * (and 32-bit ring-3 code) is emulated slowly there, 64-bit ring-3 code runs natively. */
 bool accel_kvm_software_backed(void);
 
 #endif

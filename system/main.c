@@ -76,7 +76,7 @@ static const AccelOps *choose_engine(const CliOptions *o)
         }
         if (accel_kvm_software_backed()) {
             fprintf(stderr, "ember: note: this host's KVM is software-backed (kvm_pvm): "
-                    "guest ring-0 code is emulated slowly, ring-3 code runs natively\n");
+                    "guest kernel code is emulated slowly, 64-bit user code runs natively\n");
         }
         return kvm;
     }
