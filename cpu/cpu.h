@@ -230,6 +230,33 @@ uint64_t cpu_exec(X86CPU *cpu, uint64_t budget);
  * "user may write" (both only once the page's dirty bit is set). */
 #define TLB_USER_WRITE (1u << 6)
 
+/* The TLB permission bits a data access needs (the MMU's lookup and cpu_ram_fast). */
+static inline uint32_t tlb_data_need(bool write, bool user)
+{
+    return write ? (user ? TLB_USER_WRITE : TLB_WRITE) : (user ? TLB_USER : TLB_READ);
+}
+
+/* Little-endian loads and stores of 1, 2, 4 or 8 bytes on host memory. */
+static inline uint64_t host_load_le(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return p[0];
+    case 2: { uint16_t v; __builtin_memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; __builtin_memcpy(&v, p, 8); return v; }
+    }
+}
+
+static inline void host_store_le(uint8_t *p, uint64_t value, unsigned size)
+{
+    switch (size) {
+    case 1: p[0] = (uint8_t)value; break;
+    case 2: { uint16_t v = (uint16_t)value; __builtin_memcpy(p, &v, 2); break; }
+    case 4: { uint32_t v = (uint32_t)value; __builtin_memcpy(p, &v, 4); break; }
+    default: __builtin_memcpy(p, &value, 8); break;
+    }
+}
+
 /* The inline part of cpu_ld/cpu_st: in 64-bit mode, through a segment without a base
  * (not FS/GS), an access inside one page that the TLB maps to plain RAM with the
  * permission the access needs (the same test as the MMU's TLB lookup) goes straight
@@ -242,8 +269,7 @@ static inline uint8_t *cpu_ram_fast(X86CPU *cpu, int seg, uint64_t offset, unsig
         return NULL;
     }
     const TLBEntry *e = &cpu->tlb[(offset >> 12) & (TLB_SIZE - 1)];
-    bool user = cpu->cpl == 3;
-    uint32_t need = write ? (user ? TLB_USER_WRITE : TLB_WRITE) : (user ? TLB_USER : TLB_READ);
+    uint32_t need = tlb_data_need(write, cpu->cpl == 3);
     uint32_t avoid = write ? (TLB_MMIO | TLB_ROM) : TLB_MMIO;
     if (e->vpage != ((offset & ~UINT64_C(0xfff)) | 1) || (e->perm & (need | avoid)) != need) {
         return NULL;
@@ -255,12 +281,7 @@ static inline uint64_t cpu_ld(X86CPU *cpu, int seg, uint64_t offset, unsigned si
 {
     const uint8_t *p = cpu_ram_fast(cpu, seg, offset, size, false);
     if (__builtin_expect(p != NULL, 1)) {
-        switch (size) {
-        case 1: return p[0];
-        case 2: { uint16_t v; __builtin_memcpy(&v, p, 2); return v; }
-        case 4: { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
-        default: { uint64_t v; __builtin_memcpy(&v, p, 8); return v; }
-        }
+        return host_load_le(p, size);
     }
     return cpu_ld_slow(cpu, seg, offset, size);
 }
@@ -270,12 +291,8 @@ static inline void cpu_st(X86CPU *cpu, int seg, uint64_t offset, uint64_t value,
 {
     uint8_t *p = cpu_ram_fast(cpu, seg, offset, size, true);
     if (__builtin_expect(p != NULL, 1)) {
-        switch (size) {
-        case 1: p[0] = (uint8_t)value; return;
-        case 2: { uint16_t v = (uint16_t)value; __builtin_memcpy(p, &v, 2); return; }
-        case 4: { uint32_t v = (uint32_t)value; __builtin_memcpy(p, &v, 4); return; }
-        default: __builtin_memcpy(p, &value, 8); return;
-        }
+        host_store_le(p, value, size);
+        return;
     }
     cpu_st_slow(cpu, seg, offset, value, size);
 }

@@ -342,6 +342,22 @@ uint16_t fpu_host_compare(X86CPU *cpu, long double a, long double b, bool quiet)
 #define HOST_MEM(insn, x, cc, a, m) \
     __asm__ volatile(insn " %2\n\tfnstsw %%ax" : "=t"(x), "=a"(cc) : "m"(m), "0"(a))
 
+/* The operation `op` (reversed for SUB/DIV when rev) with memory operand m; sfx is
+ * the AT&T size suffix: "s" single, "l" double. */
+#define HOST_MEM_OP(op, rev, sfx, x, cc, a, m)                                         \
+    switch (op) {                                                                      \
+    case FPU_ADD: HOST_MEM("fadd" sfx, x, cc, a, m); break;                            \
+    case FPU_MUL: HOST_MEM("fmul" sfx, x, cc, a, m); break;                            \
+    case FPU_SUB:                                                                      \
+        if (rev) { HOST_MEM("fsubr" sfx, x, cc, a, m); }                               \
+        else { HOST_MEM("fsub" sfx, x, cc, a, m); }                                    \
+        break;                                                                         \
+    default:                                                                           \
+        if (rev) { HOST_MEM("fdivr" sfx, x, cc, a, m); }                               \
+        else { HOST_MEM("fdiv" sfx, x, cc, a, m); }                                    \
+        break;                                                                         \
+    }
+
 uint16_t fpu_host_op_mem(X86CPU *cpu, FpuHostOp op, bool rev, long double a,
                          uint64_t bits, unsigned size, long double *r)
 {
@@ -351,31 +367,9 @@ uint16_t fpu_host_op_mem(X86CPU *cpu, FpuHostOp op, bool rev, long double a,
     uint64_t m64 = bits;
 
     if (size == 4) {
-        switch (op) {
-        case FPU_ADD: HOST_MEM("fadds", x, cc, a, m32); break;
-        case FPU_MUL: HOST_MEM("fmuls", x, cc, a, m32); break;
-        case FPU_SUB:
-            if (rev) { HOST_MEM("fsubrs", x, cc, a, m32); }
-            else { HOST_MEM("fsubs", x, cc, a, m32); }
-            break;
-        default:
-            if (rev) { HOST_MEM("fdivrs", x, cc, a, m32); }
-            else { HOST_MEM("fdivs", x, cc, a, m32); }
-            break;
-        }
+        HOST_MEM_OP(op, rev, "s", x, cc, a, m32);
     } else {
-        switch (op) {
-        case FPU_ADD: HOST_MEM("faddl", x, cc, a, m64); break;
-        case FPU_MUL: HOST_MEM("fmull", x, cc, a, m64); break;
-        case FPU_SUB:
-            if (rev) { HOST_MEM("fsubrl", x, cc, a, m64); }
-            else { HOST_MEM("fsubl", x, cc, a, m64); }
-            break;
-        default:
-            if (rev) { HOST_MEM("fdivrl", x, cc, a, m64); }
-            else { HOST_MEM("fdivl", x, cc, a, m64); }
-            break;
-        }
+        HOST_MEM_OP(op, rev, "l", x, cc, a, m64);
     }
     *r = x;
     return host_leave(saved) | (cc & FSW_CC);

@@ -365,8 +365,8 @@ static inline TLBEntry *tlb_lookup(X86CPU *cpu, uint64_t linear, int acc, bool u
 
     if (e->vpage == ((linear & PAGE_MASK) | 1)) {
         switch (acc) {
-        case ACC_READ: need = user ? TLB_USER : TLB_READ; break;
-        case ACC_WRITE: need = user ? TLB_USER_WRITE : TLB_WRITE; break;
+        case ACC_READ: need = tlb_data_need(false, user); break;
+        case ACC_WRITE: need = tlb_data_need(true, user); break;
         default: need = user ? (TLB_EXEC | TLB_USER) : TLB_EXEC; break;
         }
         if ((e->perm & need) == need) {
@@ -376,31 +376,11 @@ static inline TLBEntry *tlb_lookup(X86CPU *cpu, uint64_t linear, int acc, bool u
     return tlb_fill(cpu, linear, acc, user);
 }
 
-static inline uint64_t load_le(const uint8_t *p, unsigned size)
-{
-    switch (size) {
-    case 1: return p[0];
-    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
-    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; memcpy(&v, p, 8); return v; }
-    }
-}
-
-static inline void store_le(uint8_t *p, uint64_t value, unsigned size)
-{
-    switch (size) {
-    case 1: p[0] = (uint8_t)value; break;
-    case 2: { uint16_t v = (uint16_t)value; memcpy(p, &v, 2); break; }
-    case 4: { uint32_t v = (uint32_t)value; memcpy(p, &v, 4); break; }
-    default: memcpy(p, &value, 8); break;
-    }
-}
-
 static uint64_t entry_ld(X86CPU *cpu, TLBEntry *e, uint64_t linear, unsigned size)
 {
     uint64_t off = linear & 0xfff;
     if (!(e->perm & TLB_MMIO)) {
-        return load_le(e->host + off, size);
+        return host_load_le(e->host + off, size);
     }
     return cpu_ld_phys(cpu, e->ppage + off, size);
 }
@@ -413,7 +393,7 @@ static void entry_st(X86CPU *cpu, TLBEntry *e, uint64_t linear, uint64_t value,
         return;
     }
     if (!(e->perm & TLB_MMIO)) {
-        store_le(e->host + off, value, size);
+        host_store_le(e->host + off, value, size);
         return;
     }
     cpu_st_phys(cpu, e->ppage + off, value, size);

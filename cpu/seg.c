@@ -157,20 +157,28 @@ void seg_load(X86CPU *cpu, int seg, uint16_t selector)
         cpu->inhibit_irq = true;
         return;
     }
+    seg_load_data(cpu, seg, selector, EXCP_GP);
+}
+
+void seg_load_data(X86CPU *cpu, int seg, uint16_t selector, int bad_vector)
+{
+    X86Segment d;
+    uint64_t desc;
+
     if ((selector & ~3u) == 0) {
         seg_set_null(&cpu->s.seg[seg], selector);
         return;
     }
     if (!seg_read_desc(cpu, selector, &desc)) {
-        cpu_raise_err(cpu, EXCP_GP, selector & 0xfffc);
+        cpu_raise_err(cpu, bad_vector, selector & 0xfffc);
     }
     seg_decode(&d, selector, desc);
     if (!d.s || !desc_readable(&d)) {
-        cpu_raise_err(cpu, EXCP_GP, selector & 0xfffc);
+        cpu_raise_err(cpu, bad_vector, selector & 0xfffc);
     }
     if (desc_is_data(&d) || !desc_conforming(&d)) {
-        if ((selector & 3) > d.dpl || cpl > d.dpl) {
-            cpu_raise_err(cpu, EXCP_GP, selector & 0xfffc);
+        if ((selector & 3) > d.dpl || cpu->cpl > d.dpl) {
+            cpu_raise_err(cpu, bad_vector, selector & 0xfffc);
         }
     }
     if (!d.present) {

@@ -45,6 +45,10 @@ void seg_set_accessed(X86CPU *cpu, uint16_t selector, uint64_t desc);
  */
 void seg_load(X86CPU *cpu, int seg, uint16_t selector);
 
+/* The protected-mode DS/ES/FS/GS part of seg_load, with `bad_vector` (#GP for the
+ * instructions, #TS for a task switch) for a selector that is not usable there. */
+void seg_load_data(X86CPU *cpu, int seg, uint16_t selector, int bad_vector);
+
 /* Real-mode / V86 form: base = selector << 4 (V86 also resets limit and rights). */
 void seg_load_real(X86CPU *cpu, int seg, uint16_t selector);
 

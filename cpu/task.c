@@ -161,31 +161,6 @@ static void load_cs(X86CPU *cpu, uint16_t sel)
     seg_set_cs(cpu, &cs, (int)rpl);
 }
 
-/* DS, ES, FS or GS of the new task: null, or a readable segment the CPL may use. */
-static void load_data(X86CPU *cpu, int seg, uint16_t sel)
-{
-    X86Segment d;
-    uint64_t desc;
-    if ((sel & ~3u) == 0) {
-        seg_set_null(&cpu->s.seg[seg], sel);
-        return;
-    }
-    if (!seg_read_desc(cpu, sel, &desc)) {
-        cpu_raise_err(cpu, EXCP_TS, sel & 0xfffc);
-    }
-    seg_decode(&d, sel, desc);
-    if (!d.s || !desc_readable(&d) ||
-        ((desc_is_data(&d) || !desc_conforming(&d)) &&
-         ((sel & 3u) > d.dpl || (unsigned)cpu->cpl > d.dpl))) {
-        cpu_raise_err(cpu, EXCP_TS, sel & 0xfffc);
-    }
-    if (!d.present) {
-        cpu_raise_err(cpu, EXCP_NP, sel & 0xfffc);
-    }
-    seg_set_accessed(cpu, sel, desc);
-    cpu->s.seg[seg] = d;
-}
-
 unsigned task_switch(X86CPU *cpu, uint16_t tss_sel, TaskSource src, uint32_t ext)
 {
     X86State *s = &cpu->s;
@@ -278,7 +253,7 @@ unsigned task_switch(X86CPU *cpu, uint16_t tss_sel, TaskSource src, uint32_t ext
         static const int data_segs[4] = { R_ES, R_DS, R_FS, R_GS };
         for (int i = 0; i < 4; i++) {
             if (new32 || (data_segs[i] != R_FS && data_segs[i] != R_GS)) {
-                load_data(cpu, data_segs[i], t.segs[data_segs[i]]);
+                seg_load_data(cpu, data_segs[i], t.segs[data_segs[i]], EXCP_TS);
             }
         }
     }

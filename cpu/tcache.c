@@ -750,9 +750,10 @@ static void fast_jcc64(X86CPU *cpu, const X86DecodedInsn *insn)
     fast_jcc64_inline(cpu, insn);
 }
 
-/* Fused INC/DEC reg + Jcc: the record of the INC/DEC spans the pair; the branch's
- * record follows it. insn_rip moves to the branch before it runs (a #GP for a target
- * past the CS limit is the branch's); RSP is not the register, so insn_rsp holds. */
+/* Fused pairs: the first instruction's record spans both; the branch's record
+ * follows it. After the first one runs, insn_rip and insn_rsp move to the branch (a
+ * #GP for a target past the CS limit is the branch's, with RSP as the first one left
+ * it), then the branch reads the lazy flags just set, in the same handler. */
 static inline const X86DecodedInsn *pair_second(const X86DecodedInsn *insn)
 {
     const TCacheInsn *first =
@@ -760,94 +761,64 @@ static inline const X86DecodedInsn *pair_second(const X86DecodedInsn *insn)
     return &first[1].insn;
 }
 
-#define FUSED_INCDEC_JCC(name, field, dec, bits, jcc)                                   \
-    static void fused_##name##_jcc(X86CPU *cpu, const X86DecodedInsn *insn)            \
-    {                                                                                  \
-        fast_incdec(cpu, insn->field, dec, bits);                                      \
-        cpu->insn_rip += insn->len;                                                    \
-        jcc(cpu, pair_second(insn));                                                   \
-    }
-FUSED_INCDEC_JCC(inc_z32, reg, false, 32, fast_jcc_inline)
-FUSED_INCDEC_JCC(dec_z32, reg, true, 32, fast_jcc_inline)
-FUSED_INCDEC_JCC(inc_e32, rm, false, 32, fast_jcc_inline)
-FUSED_INCDEC_JCC(dec_e32, rm, true, 32, fast_jcc_inline)
-FUSED_INCDEC_JCC(inc_e64, rm, false, 64, fast_jcc64_inline)
-FUSED_INCDEC_JCC(dec_e64, rm, true, 64, fast_jcc64_inline)
-
-/* Fused CMP/TEST + Jcc: the compare's lazy flags are set as usual, and the branch
- * right after reads them in the same handler. */
-#define FUSED_CMP_JCC(name, bits, jcc, stmt)                                            \
-    static void fused_##name##_##bits##_##jcc(X86CPU *cpu, const X86DecodedInsn *insn) \
+#define FUSED_JCC(name, jcc, stmt)                                                      \
+    static void fused_##name##_##jcc(X86CPU *cpu, const X86DecodedInsn *insn)          \
     {                                                                                  \
         stmt;                                                                          \
         cpu->insn_rip += insn->len;                                                    \
+        cpu->insn_rsp = cpu->s.regs[R_ESP];                                            \
         jcc##_inline(cpu, pair_second(insn));                                          \
     }
-#define FUSED_CMP_JCC_FORMS(bits, jcc)                                                          \
-    FUSED_CMP_JCC(cmp_ev_gv, bits, jcc, fast_alu(cpu, insn->rm, cpu->s.regs[insn->reg], FA_CMP, bits)) \
-    FUSED_CMP_JCC(cmp_gv_ev, bits, jcc, fast_alu(cpu, insn->reg, cpu->s.regs[insn->rm], FA_CMP, bits)) \
-    FUSED_CMP_JCC(cmp_ev_imm, bits, jcc, fast_alu(cpu, insn->rm, insn->imm, FA_CMP, bits))       \
-    FUSED_CMP_JCC(cmp_eax_imm, bits, jcc, fast_alu(cpu, R_EAX, insn->imm, FA_CMP, bits))         \
-    FUSED_CMP_JCC(test_ev_gv, bits, jcc, fast_alu(cpu, insn->rm, cpu->s.regs[insn->reg], FA_TEST, bits)) \
-    FUSED_CMP_JCC(test_ev_imm, bits, jcc, fast_alu(cpu, insn->rm, insn->imm, FA_TEST, bits))     \
-    FUSED_CMP_JCC(test_eax_imm, bits, jcc, fast_alu(cpu, R_EAX, insn->imm, FA_TEST, bits))
+/* The CMP/TEST register forms of one operand size, then INC/DEC */
+#define FUSED_CMP_JCC_FORMS(bits, jcc)                                                  \
+    FUSED_JCC(cmp_ev_gv_##bits, jcc, fast_alu(cpu, insn->rm, cpu->s.regs[insn->reg], FA_CMP, bits)) \
+    FUSED_JCC(cmp_gv_ev_##bits, jcc, fast_alu(cpu, insn->reg, cpu->s.regs[insn->rm], FA_CMP, bits)) \
+    FUSED_JCC(cmp_ev_imm_##bits, jcc, fast_alu(cpu, insn->rm, insn->imm, FA_CMP, bits))  \
+    FUSED_JCC(cmp_eax_imm_##bits, jcc, fast_alu(cpu, R_EAX, insn->imm, FA_CMP, bits))    \
+    FUSED_JCC(test_ev_gv_##bits, jcc, fast_alu(cpu, insn->rm, cpu->s.regs[insn->reg], FA_TEST, bits)) \
+    FUSED_JCC(test_ev_imm_##bits, jcc, fast_alu(cpu, insn->rm, insn->imm, FA_TEST, bits)) \
+    FUSED_JCC(test_eax_imm_##bits, jcc, fast_alu(cpu, R_EAX, insn->imm, FA_TEST, bits))
 FUSED_CMP_JCC_FORMS(32, fast_jcc)
 FUSED_CMP_JCC_FORMS(32, fast_jcc64)
 FUSED_CMP_JCC_FORMS(64, fast_jcc64)
+FUSED_JCC(inc_z32, fast_jcc, fast_incdec(cpu, insn->reg, false, 32))
+FUSED_JCC(dec_z32, fast_jcc, fast_incdec(cpu, insn->reg, true, 32))
+FUSED_JCC(inc_e32, fast_jcc, fast_incdec(cpu, insn->rm, false, 32))
+FUSED_JCC(dec_e32, fast_jcc, fast_incdec(cpu, insn->rm, true, 32))
+FUSED_JCC(inc_e32, fast_jcc64, fast_incdec(cpu, insn->rm, false, 32))
+FUSED_JCC(dec_e32, fast_jcc64, fast_incdec(cpu, insn->rm, true, 32))
+FUSED_JCC(inc_e64, fast_jcc64, fast_incdec(cpu, insn->rm, false, 64))
+FUSED_JCC(dec_e64, fast_jcc64, fast_incdec(cpu, insn->rm, true, 64))
 
-#define FUSED_CMP_ROW(name, bits, jcc) { fast_##name##_##bits, jcc, fused_##name##_##bits##_##jcc }
+#define FUSED_ROW(name, jcc) { fast_##name, jcc, fused_##name##_##jcc }
 #define FUSED_CMP_ROWS(bits, jcc)                                                       \
-    FUSED_CMP_ROW(cmp_ev_gv, bits, jcc), FUSED_CMP_ROW(cmp_gv_ev, bits, jcc),           \
-    FUSED_CMP_ROW(cmp_ev_imm, bits, jcc), FUSED_CMP_ROW(cmp_eax_imm, bits, jcc),        \
-    FUSED_CMP_ROW(test_ev_gv, bits, jcc), FUSED_CMP_ROW(test_ev_imm, bits, jcc),        \
-    FUSED_CMP_ROW(test_eax_imm, bits, jcc)
+    FUSED_ROW(cmp_ev_gv_##bits, jcc), FUSED_ROW(cmp_gv_ev_##bits, jcc),                 \
+    FUSED_ROW(cmp_ev_imm_##bits, jcc), FUSED_ROW(cmp_eax_imm_##bits, jcc),              \
+    FUSED_ROW(test_ev_gv_##bits, jcc), FUSED_ROW(test_ev_imm_##bits, jcc),              \
+    FUSED_ROW(test_eax_imm_##bits, jcc)
 
 static const struct {
     ExecFn first, second, fused;
-} fused_cmp_pairs[] = {
+} fused_pairs[] = {
     FUSED_CMP_ROWS(32, fast_jcc), FUSED_CMP_ROWS(32, fast_jcc64), FUSED_CMP_ROWS(64, fast_jcc64),
+    FUSED_ROW(inc_z32, fast_jcc), FUSED_ROW(dec_z32, fast_jcc),
+    FUSED_ROW(inc_e32, fast_jcc), FUSED_ROW(dec_e32, fast_jcc),
+    FUSED_ROW(inc_e32, fast_jcc64), FUSED_ROW(dec_e32, fast_jcc64),
+    FUSED_ROW(inc_e64, fast_jcc64), FUSED_ROW(dec_e64, fast_jcc64),
 };
-
-static ExecFn fused_with_jcc(ExecFn first, ExecFn second, unsigned reg)
-{
-    static const struct {
-        ExecFn first, second, fused;
-    } pairs[] = {
-        { fast_inc_z32, fast_jcc, fused_inc_z32_jcc },
-        { fast_dec_z32, fast_jcc, fused_dec_z32_jcc },
-        { fast_inc_e32, fast_jcc, fused_inc_e32_jcc },
-        { fast_dec_e32, fast_jcc, fused_dec_e32_jcc },
-        { fast_inc_e64, fast_jcc64, fused_inc_e64_jcc },
-        { fast_dec_e64, fast_jcc64, fused_dec_e64_jcc },
-    };
-    for (size_t i = 0; i < sizeof(fused_cmp_pairs) / sizeof(fused_cmp_pairs[0]); i++) {
-        if (fused_cmp_pairs[i].first == first && fused_cmp_pairs[i].second == second) {
-            return fused_cmp_pairs[i].fused;         /* no register written: any will do */
-        }
-    }
-    if (reg == R_ESP) {
-        return NULL;
-    }
-    for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
-        if (pairs[i].first == first && pairs[i].second == second) {
-            return pairs[i].fused;
-        }
-    }
-    return NULL;
-}
 
 void tcache_fuse(TCacheInsn *recs, unsigned count)
 {
     for (unsigned i = 0; i + 1 < count; i++) {
         TCacheInsn *a = &recs[i], *b = &recs[i + 1];
-        unsigned reg = a->fn == fast_inc_z32 || a->fn == fast_dec_z32 ? a->insn.reg
-                                                                     : a->insn.rm;
-        ExecFn fused = fused_with_jcc(a->fn, b->fn, reg);
-        if (fused) {
-            a->fn = fused;
-            a->span = 2;
-            a->span_len = (uint8_t)(a->insn.len + b->insn.len);
-            i++;
+        for (size_t k = 0; k < sizeof(fused_pairs) / sizeof(fused_pairs[0]); k++) {
+            if (fused_pairs[k].first == a->fn && fused_pairs[k].second == b->fn) {
+                a->fn = fused_pairs[k].fused;
+                a->span = 2;
+                a->span_len = (uint8_t)(a->insn.len + b->insn.len);
+                i++;
+                break;
+            }
         }
     }
 }

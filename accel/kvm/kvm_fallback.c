@@ -27,18 +27,17 @@ bool kvm_fallback_step(KvmCpu *kc)
     }
     X86CPU *cpu = kc->fallback;
     if (!cpu) {
+        Machine *m = kc->cpu->machine;
         cpu = kc->fallback = xzalloc(sizeof(*cpu));
         cpu->model = x86_cpu_model_default();
+        cpu->index = kc->cpu->index;
         cpu_reset(cpu);
+        cpu->mem = &m->as_mem;
+        cpu->io = &m->as_io;
+        cpu->apic_id = kc->cpu->apic_id;
+        cpu->a20_mask = ~UINT64_C(0);
         cpu->one_at_a_time = true;
     }
-    Machine *m = kc->cpu->machine;
-    cpu->mem = &m->as_mem;
-    cpu->io = &m->as_io;
-    cpu->model = x86_cpu_model_default();
-    cpu->index = kc->cpu->index;
-    cpu->apic_id = kc->cpu->apic_id;
-    cpu->a20_mask = ~UINT64_C(0);
     cpu->s = st;
     cpu->cc_op = CC_OP_EFLAGS;
     cpu->halted = false;

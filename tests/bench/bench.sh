@@ -180,25 +180,17 @@ run_program() {
 boot_guest() {
     eng=$1
     append="console=ttyS0 panic=-1 ember.cmd=true"
+    # ENGINE is ember-ACCEL[-nounpack] or qemu-ACCEL
+    accel=${eng#*-}
+    accel=${accel%-nounpack}
     case "$eng" in
-    ember-kvm) set -- "$EMBER" -accel kvm -m 512 -kernel "$GUEST_KERNEL" \
-                   -initrd "$GUEST_INITRD" -append "$append" -nographic -serial stdio \
-                   -no-reboot ;;
-    ember-kvm-nounpack) set -- "$EMBER" -accel kvm -m 512 -kernel "$GUEST_KERNEL" \
-                   -initrd "$GUEST_INITRD" -append "$append" -nographic -serial stdio \
-                   -no-reboot -machine pc,linux-unpack=off ;;
-    qemu-kvm) set -- "$QEMU" -accel kvm -m 512 -kernel "$GUEST_KERNEL" \
-                  -initrd "$GUEST_INITRD" -append "$append" -display none \
-                  -serial stdio -monitor none -nic none -no-reboot ;;
-    ember-interp) set -- "$EMBER" -accel interp -m 512 -kernel "$GUEST_KERNEL" \
-                   -initrd "$GUEST_INITRD" -append "$append" -nographic -serial stdio \
-                   -no-reboot ;;
-    ember-interp-nounpack) set -- "$EMBER" -accel interp -m 512 -kernel "$GUEST_KERNEL" \
-                   -initrd "$GUEST_INITRD" -append "$append" -nographic -serial stdio \
-                   -no-reboot -machine pc,linux-unpack=off ;;
-    qemu-tcg) set -- "$QEMU" -accel tcg -m 512 -kernel "$GUEST_KERNEL" \
-                  -initrd "$GUEST_INITRD" -append "$append" -display none \
-                  -serial stdio -monitor none -nic none -no-reboot ;;
+    ember-*) set -- "$EMBER" -nographic ;;
+    qemu-*) set -- "$QEMU" -display none -monitor none -nic none ;;
+    esac
+    set -- "$@" -accel "$accel" -m 512 -kernel "$GUEST_KERNEL" -initrd "$GUEST_INITRD" \
+        -append "$append" -serial stdio -no-reboot
+    case "$eng" in
+    *-nounpack) set -- "$@" -machine pc,linux-unpack=off ;;
     esac
     timed "$BOOT_TIMEOUT" "$GUEST_MARKER" "$@"
     if [ "$T_MARK_MS" = - ]; then
@@ -213,6 +205,43 @@ boot_guest() {
     echo "$T_MARK_MS" >> "$work/$eng.mark"
     echo "$T_MS" >> "$work/$eng.exit"
     return 0
+}
+
+# boot_table TAG "ENGINES" REFERENCE: build the guest kit, boot it under each engine
+# (a warm-up, then RUNS timed boots) and print the table of medians to the marker and
+# to power-off, with the ratio REFERENCE/engine on the marker time.
+boot_table() {
+    tag=$1; engines=$2; ref=$3
+    if ! guest_ensure > "$work/$tag.log" 2>&1 || [ ! -s "$GUEST_KERNEL" ]; then
+        echo "  not available: the guest kit could not be built: $(tail -n 1 "$work/$tag.log")"
+        return
+    fi
+    for eng in $engines; do
+        : > "$work/$eng.mark"; : > "$work/$eng.exit"
+        why=$(engine_why "$eng")
+        if [ -n "$why" ]; then
+            echo "  $eng: not available: $why"
+            continue
+        fi
+        if ! boot_guest "$eng"; then
+            echo "  $eng: not available: $(cat "$work/why")"
+            continue
+        fi
+        : > "$work/$eng.mark"; : > "$work/$eng.exit"
+        i=0
+        while [ "$i" -lt "$RUNS" ]; do
+            if ! boot_guest "$eng"; then
+                echo "  $eng: run $((i + 1)) failed: $(cat "$work/why")"
+            fi
+            i=$((i + 1))
+        done
+    done
+    {
+        echo "engine|to marker|to power-off|marker: $ref/this"
+        for eng in $engines; do
+            echo "$eng|$(cell "$work/$eng.mark")|$(cell "$work/$eng.exit")|$(ratio "$work/$ref.mark" "$work/$eng.mark")"
+        done
+    } | table
 }
 
 # The timing helper; without a C compiler, date(1) around timeout(1) does it.
@@ -323,39 +352,7 @@ echo "(b) guest kit boot to $GUEST_MARKER (and to power-off), -m 512"
 if [ "$KVM_KIND" != hardware ]; then
     echo "  skipped: KVM is $KVM_KIND ($KVM_WHY); boot times are only compared on hardware-backed KVM"
 else
-    ok=yes
-    guest_ensure > "$work/guest.log" 2>&1 || ok=no
-    if [ "$ok" = no ] || [ ! -s "$GUEST_KERNEL" ]; then
-        echo "  not available: the guest kit could not be built: $(tail -n 1 "$work/guest.log")"
-    else
-        boot_engines="ember-kvm ember-kvm-nounpack qemu-kvm"
-        for eng in $boot_engines; do
-            : > "$work/$eng.mark"; : > "$work/$eng.exit"
-            why=$(engine_why "$eng")
-            if [ -n "$why" ]; then
-                echo "  $eng: not available: $why"
-                continue
-            fi
-            if ! boot_guest "$eng"; then
-                echo "  $eng: not available: $(cat "$work/why")"
-                continue
-            fi
-            : > "$work/$eng.mark"; : > "$work/$eng.exit"
-            i=0
-            while [ "$i" -lt "$RUNS" ]; do
-                if ! boot_guest "$eng"; then
-                    echo "  $eng: run $((i + 1)) failed: $(cat "$work/why")"
-                fi
-                i=$((i + 1))
-            done
-        done
-        {
-            echo "engine|to marker|to power-off|marker: qemu-kvm/this"
-            for eng in $boot_engines; do
-                echo "$eng|$(cell "$work/$eng.mark")|$(cell "$work/$eng.exit")|$(ratio "$work/qemu-kvm.mark" "$work/$eng.mark")"
-            done
-        } | table
-    fi
+    boot_table guest-b "ember-kvm ember-kvm-nounpack qemu-kvm" qemu-kvm
 fi
 
 # --- (c) ember start-up ----------------------------------------------------------------
@@ -483,36 +480,4 @@ fi
 # --- (e) guest kit boot under the interpreter ------------------------------------------
 echo
 echo "(e) guest kit boot to $GUEST_MARKER (and to power-off) without KVM, -m 512"
-ok=yes
-guest_ensure > "$work/guest-e.log" 2>&1 || ok=no
-if [ "$ok" = no ] || [ ! -s "$GUEST_KERNEL" ]; then
-    echo "  not available: the guest kit could not be built: $(tail -n 1 "$work/guest-e.log")"
-else
-    soft_engines="ember-interp ember-interp-nounpack qemu-tcg"
-    for eng in $soft_engines; do
-        : > "$work/$eng.mark"; : > "$work/$eng.exit"
-        why=$(engine_why "$eng")
-        if [ -n "$why" ]; then
-            echo "  $eng: not available: $why"
-            continue
-        fi
-        if ! boot_guest "$eng"; then
-            echo "  $eng: not available: $(cat "$work/why")"
-            continue
-        fi
-        : > "$work/$eng.mark"; : > "$work/$eng.exit"
-        i=0
-        while [ "$i" -lt "$RUNS" ]; do
-            if ! boot_guest "$eng"; then
-                echo "  $eng: run $((i + 1)) failed: $(cat "$work/why")"
-            fi
-            i=$((i + 1))
-        done
-    done
-    {
-        echo "engine|to marker|to power-off|marker: qemu-tcg/this"
-        for eng in $soft_engines; do
-            echo "$eng|$(cell "$work/$eng.mark")|$(cell "$work/$eng.exit")|$(ratio "$work/qemu-tcg.mark" "$work/$eng.mark")"
-        done
-    } | table
-fi
+boot_table guest-e "ember-interp ember-interp-nounpack qemu-tcg" qemu-tcg
